@@ -1,0 +1,61 @@
+"""The compatibility table (compat.json) and the version arithmetic to read it.
+
+The same JSON file is loaded by the Ansible roles (include_vars), so pins and
+verdicts come from one source.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+Version = tuple[int, ...]
+
+
+def parse_version(text: str | None) -> Version | None:
+    """'535.54.03' -> (535, 54, 3); '2.21.0rc1' -> (2, 21, 0); junk -> None."""
+    if not text:
+        return None
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", str(text))
+    if not match:
+        return None
+    return tuple(int(part) for part in match.group(1).split("."))
+
+
+def version_at_least(actual: str | None, floor: str) -> bool | None:
+    """True/False when both parse, None when `actual` is unknown."""
+    have, need = parse_version(actual), parse_version(floor)
+    if have is None or need is None:
+        return None
+    width = max(len(have), len(need))
+    return have + (0,) * (width - len(have)) >= need + (0,) * (width - len(need))
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, Any]:
+    """The parsed compat.json shipped inside the package."""
+    text = resources.files(__package__).joinpath("compat.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def driver_floor_for_cuda(cuda: str) -> str | None:
+    """The minimum Linux driver for a CUDA version under minor-version compatibility."""
+    version = parse_version(cuda)
+    if not version:
+        return None
+    return table()["cuda_driver_floor"]["by_cuda_major"].get(str(version[0]))
+
+
+def tensorflow_build(tf_version: str) -> dict[str, Any] | None:
+    """The tested build row for a TensorFlow version ('2.21.0' -> the 2.18-2.21 row)."""
+    version = parse_version(tf_version)
+    if not version or len(version) < 2:
+        return None
+    major_minor = f"{version[0]}.{version[1]}"
+    for row in table()["tensorflow"]["builds"]:
+        if major_minor in row["versions"]:
+            return row
+    return None

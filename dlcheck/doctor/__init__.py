@@ -1,0 +1,1 @@
+"""`dlcheck doctor`: probes gather facts, checks judge them, renderers show them."""
