@@ -1,0 +1,145 @@
+"""Opt-in: train for real with `dlcheck bench --quick --json` and judge its document."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from typing import Any
+
+from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.context import Context
+from dlcheck.doctor.model import CheckResult, Finding, Status
+from dlcheck.doctor.probes.child import tail
+
+DEFAULT_TIMEOUT_S = 900.0
+BENCH_SCHEMA = "dlcheck.bench"
+
+
+def check(ctx: Context) -> CheckResult:
+    cmd = ctx.options.train_command or [ctx.python, "-m", "dlcheck", "bench", "--quick", "--json"]
+    timeout = ctx.timeout(DEFAULT_TIMEOUT_S)
+    doc, failure = run_bench(cmd, timeout, ctx.env)
+    if failure is not None:
+        return make_result(
+            "train", "Training", "the quick training run did not finish", [failure], {}
+        )
+    g = ctx.gpu()
+    gpu_usable = bool(g.nvml.gpus) and g.nvml.error is None and not any(x.lost for x in g.nvml.gpus)
+    return judge(doc or {}, gpu_usable)
+
+
+def run_bench(
+    cmd: list[str], timeout: float, env: dict[str, str]
+) -> tuple[dict | None, Finding | None]:
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return None, Finding(
+            Status.FAIL, "train.spawn", f"cannot run {cmd[0]}: {exc.strerror or exc}"
+        )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the bench child's own session
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        proc.communicate()
+        return None, Finding(
+            Status.FAIL,
+            "train.timeout",
+            f"`{' '.join(cmd[-4:])}` did not finish within {timeout:g} s (killed)",
+            "run `dlcheck bench --quick -v` by hand to see where it hangs; raise --timeout if slow",
+        )
+    stderr = tail(err.decode("utf-8", errors="replace"), 4)
+    last = " | last stderr: " + " / ".join(stderr) if stderr else ""
+    text = out.decode("utf-8", errors="replace").strip()
+    try:
+        doc = json.loads(text) if text else None
+    except ValueError:
+        doc = None
+    if proc.returncode is not None and proc.returncode < 0:
+        return None, Finding(
+            Status.FAIL,
+            "train.crashed",
+            f"the training run crashed with {signal.Signals(-proc.returncode).name}{last}",
+            "see the frameworks and compat checks",
+        )
+    if not isinstance(doc, dict) or doc.get("schema") != BENCH_SCHEMA:
+        return None, Finding(
+            Status.FAIL,
+            "train.no_result",
+            f"the training run (exit {proc.returncode}, {time.monotonic() - started:.0f} s) "
+            f"returned no dlcheck.bench JSON{last}",
+            "run `dlcheck bench --quick` by hand to see the error",
+        )
+    return doc, None
+
+
+def judge(doc: dict[str, Any], gpu_usable: bool) -> CheckResult:
+    """A bench document -> the train check. `gpu_usable`: NVML saw a working GPU."""
+    device = doc.get("device") or {}
+    test = doc.get("test") or {}
+    throughput = doc.get("throughput") or {}
+    used, acc, threshold = device.get("used"), test.get("accuracy"), test.get("threshold")
+    facts = {
+        "samples_per_s": throughput.get("samples_per_s"),
+        "accuracy": acc,
+        "device_used": used,
+        "device_name": device.get("name"),
+        "backend": doc.get("backend"),
+        "model": doc.get("model"),
+        "data": (doc.get("data") or {}).get("kind"),
+        "bench_status": doc.get("status"),
+    }
+    findings: list[Finding] = []
+    status = doc.get("status")
+    if status == "fail":
+        findings.append(
+            Finding(
+                Status.FAIL,
+                "train.bench_failed",
+                f"training failed: {doc.get('reason') or 'no reason given'}",
+                "run `dlcheck bench --quick -v` for details",
+            )
+        )
+    elif acc is not None and threshold is not None and acc < threshold:
+        findings.append(
+            Finding(
+                Status.FAIL,
+                "train.did_not_learn",
+                f"test accuracy {acc:.3f} is below the bench's threshold {threshold}",
+                "run `dlcheck bench --quick -v`; a broken BLAS or GPU kernel can train garbage",
+            )
+        )
+    elif status == "warn":
+        findings.append(
+            Finding(Status.WARN, "train.bench_warned", f"bench warned: {doc.get('reason')}")
+        )
+    if gpu_usable and used == "cpu":
+        findings.append(
+            Finding(
+                Status.FAIL,
+                "train.ran_on_cpu",
+                "a GPU is present, but training ran on the CPU",
+                "see the frameworks and compat checks; pip install 'tensorflow[and-cuda]'",
+            )
+        )
+    speed = throughput.get("samples_per_s")
+    summary = f"{doc.get('model')} on {used or '?'}"
+    if acc is not None:
+        summary += f": accuracy {acc:.3f}"
+    if speed:
+        summary += f", {speed:,.0f} samples/s"
+    return make_result("train", "Training", summary, findings, facts)
