@@ -1,0 +1,339 @@
+"""One Keras training run, measured: the only module that touches Keras and a framework.
+
+The backend must be chosen before Keras is imported (Keras reads KERAS_BACKEND once,
+at import). `dlcheck bench` runs in-process when Keras is not loaded yet or is loaded
+with the wanted backend; otherwise dlcheck.bench.runner starts a child process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlcheck.errors import MissingDependency, UsageError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("tensorflow", "jax", "torch")
+#: the pip extra that installs each backend
+EXTRAS = {"tensorflow": "tf", "jax": "jax", "torch": "torch"}
+#: `--backend auto`: the first installed one. TensorFlow first: it is the engine the
+#: guide and the provisioned stack use, and the one whose GPU build the playbooks
+#: install; JAX is faster on the CPU (docs/bench.md) but only with the `jax` extra.
+AUTO_ORDER = ("tensorflow", "jax", "torch")
+
+#: progress(epoch 1-based, epochs, batch 1-based, batches)
+ProgressFn = Callable[[int, int, int, int], None]
+
+
+def backend_installed(backend: str) -> bool:
+    module = "tensorflow" if backend == "tensorflow" else backend
+    return (
+        importlib.util.find_spec(module) is not None
+        and importlib.util.find_spec("keras") is not None
+    )
+
+
+def resolve_backend(requested: str) -> str:
+    """The backend to use: 'auto' -> first installed; a missing one -> MissingDependency."""
+    if requested == "auto":
+        for candidate in AUTO_ORDER:
+            if backend_installed(candidate):
+                return candidate
+        raise MissingDependency(
+            "no training backend is installed (need keras with tensorflow, jax or torch)",
+            hint="pip install 'dlcheck[tf]' (or 'dlcheck[jax]', 'dlcheck[torch]')",
+        )
+    if requested not in BACKENDS:
+        raise UsageError(f"unknown backend {requested!r}; choose auto, {', '.join(BACKENDS)}")
+    if not backend_installed(requested):
+        raise MissingDependency(
+            f"backend {requested} is not installed",
+            hint=f"pip install 'dlcheck[{EXTRAS[requested]}]'",
+        )
+    return requested
+
+
+def loaded_keras_backend() -> str | None:
+    """The backend of the Keras already imported in this process, or None."""
+    if "keras" not in sys.modules:
+        return None
+    return sys.modules["keras"].backend.backend()
+
+
+def import_keras(backend: str) -> Any:
+    """Import Keras with `backend`; the caller checked no other backend is loaded."""
+    loaded = loaded_keras_backend()
+    if loaded is None:
+        os.environ["KERAS_BACKEND"] = backend
+    elif loaded != backend:
+        raise RuntimeError(f"keras already loaded with {loaded}, cannot switch to {backend}")
+    import keras
+
+    return keras
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def visible_gpus(backend: str) -> list[str]:
+    """Names of the GPUs the framework itself can use (empty when none)."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        names = []
+        for dev in tf.config.list_physical_devices("GPU"):
+            try:
+                details = tf.config.experimental.get_device_details(dev)
+                names.append(str(details.get("device_name", dev.name)))
+            except (ValueError, RuntimeError):
+                names.append(dev.name)
+        return names
+    if backend == "torch":
+        import torch
+
+        if not torch.cuda.is_available():
+            return []
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    if backend == "jax":
+        import jax
+
+        try:
+            return [d.device_kind for d in jax.devices("gpu")]
+        except RuntimeError:
+            return []
+    return []
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_of(backend: str, variable: Any) -> tuple[str, str]:
+    """('cpu'|'gpu', framework's device string) of a Keras variable, read from the framework."""
+    value = variable.value
+    if backend == "tensorflow":
+        where = str(value.device)
+        kind = "gpu" if ":GPU:" in where.upper() else "cpu"
+        return kind, where
+    if backend == "torch":
+        where = str(value.device)
+        return ("gpu" if value.device.type == "cuda" else "cpu"), where
+    if backend == "jax":
+        dev = next(iter(value.devices()))
+        return ("gpu" if dev.platform in ("gpu", "cuda", "rocm") else "cpu"), str(dev)
+    return "cpu", "unknown"
+
+
+def _device_name(backend: str, device: str) -> str:
+    """The name keras.device() wants. Torch: no index, so that it equals Keras's default
+    ("cpu"/"cuda"); "cpu:0" makes Keras copy every weight per step and lose the grads."""
+    if backend == "torch":
+        return "cuda" if device == "gpu" else "cpu"
+    return f"{device}:0"
+
+
+def peak_device_bytes(backend: str, used: str) -> int | None:
+    """The framework's GPU memory high-water mark; None on the CPU or when unknown."""
+    if used != "gpu":
+        return None
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+        if backend == "torch":
+            import torch
+
+            return int(torch.cuda.max_memory_allocated())
+        if backend == "jax":
+            import jax
+
+            stats = jax.devices("gpu")[0].memory_stats() or {}
+            peak = stats.get("peak_bytes_in_use")
+            return int(peak) if peak is not None else None
+    except (ValueError, RuntimeError, KeyError, AttributeError) as exc:
+        log.info("could not read GPU peak memory: %s", exc)
+    return None
+
+
+def framework_version(backend: str) -> str:
+    module = sys.modules.get(backend)
+    if module is None:
+        module = __import__(backend)
+    return str(getattr(module, "__version__", "unknown"))
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class EpochStat:
+    epoch: int
+    #: training time of the epoch (validation excluded)
+    seconds: float
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    #: time the per-epoch validation pass took
+    val_seconds: float | None = None
+
+
+@dataclass
+class TrainOutcome:
+    """What one training run measured."""
+
+    model: Any
+    epochs: list[EpochStat]
+    test_loss: float
+    test_accuracy: float
+    device_used: str
+    device_string: str
+    n_train: int
+    peak_device_bytes: int | None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _callbacks(keras: Any, epochs: int, steps: int, progress: ProgressFn | None) -> tuple:
+    class EpochTimer(keras.callbacks.Callback):
+        """Training seconds per epoch: begin -> start of validation (or epoch end)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.train_s: list[float] = []
+            self.val_s: list[float | None] = []
+            self._t0 = 0.0
+            self._train_end: float | None = None
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._train_end = None
+            self._t0 = time.perf_counter()
+
+        def on_test_begin(self, logs: Any = None) -> None:
+            if self._train_end is None:
+                self._train_end = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            now = time.perf_counter()
+            end = self._train_end if self._train_end is not None else now
+            self.train_s.append(end - self._t0)
+            self.val_s.append(now - self._train_end if self._train_end is not None else None)
+
+    timer = EpochTimer()
+    cbs: list[Any] = [timer]
+    if progress is not None:
+
+        class Progress(keras.callbacks.Callback):
+            # Reads no logs, so Keras may keep dispatching batches asynchronously.
+            async_safe = True
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.epoch = 0
+
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                self.epoch = epoch + 1
+                progress(self.epoch, epochs, 0, steps)
+
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                progress(self.epoch, epochs, batch + 1, steps)
+
+        cbs.append(Progress())
+    return timer, cbs
+
+
+def train(
+    backend: str,
+    model_name: str,
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: str,
+    learning_rate: float | None,
+    seed: int,
+    device: str,
+    progress: ProgressFn | None = None,
+    validate: bool = True,
+) -> TrainOutcome:
+    """Build, compile and fit one model; evaluate it on (x_test, y_test).
+
+    `device` is 'cpu', 'gpu' or 'auto' (the framework's default placement). The device
+    reported is read back from the trained model's weights, never assumed.
+    """
+    keras = import_keras(backend)
+    from dlcheck.bench.models import build_model, make_optimizer, prepare_inputs
+
+    keras.utils.set_random_seed(seed)
+    xtr = prepare_inputs(model_name, x_train)
+    xte = prepare_inputs(model_name, x_test)
+    ytr = keras.utils.to_categorical(y_train, 10)
+    yte = keras.utils.to_categorical(y_test, 10)
+    steps = -(-len(xtr) // batch_size)
+
+    # An explicit device is a scope around building and training; 'auto' leaves the
+    # framework's own choice, which is exactly what a user's plain script would get.
+    scope = keras.device(_device_name(backend, device)) if device != "auto" else nullcontext()
+    timer, cbs = _callbacks(keras, epochs, steps, progress)
+    with scope:
+        model = build_model(model_name)
+        model.compile(
+            optimizer=make_optimizer(optimizer, learning_rate),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        hist = model.fit(
+            xtr,
+            ytr,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=0,
+            callbacks=cbs,
+            validation_data=(xte, yte) if validate else None,
+        )
+        test_loss, test_acc = model.evaluate(xte, yte, batch_size=batch_size, verbose=0)
+    used, where = device_of(backend, model.trainable_variables[0])
+    h = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    stats = []
+    for i in range(len(timer.train_s)):
+        stats.append(
+            EpochStat(
+                epoch=i + 1,
+                seconds=round(timer.train_s[i], 4),
+                loss=h["loss"][i],
+                accuracy=h["accuracy"][i],
+                val_loss=h["val_loss"][i] if "val_loss" in h else None,
+                val_accuracy=h["val_accuracy"][i] if "val_accuracy" in h else None,
+                val_seconds=(round(timer.val_s[i], 4) if timer.val_s[i] is not None else None),
+            )
+        )
+    return TrainOutcome(
+        model=model,
+        epochs=stats,
+        test_loss=float(test_loss),
+        test_accuracy=float(test_acc),
+        device_used=used,
+        device_string=where,
+        n_train=len(xtr),
+        peak_device_bytes=peak_device_bytes(backend, used),
+        history=h,
+    )

@@ -1,0 +1,222 @@
+"""`dlcheck bench`: Click options and rendering only; the work is dlcheck.bench.runner."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from dlcheck.cli.common import EXIT_FAILED, error_boundary, setup_logging, verbosity_options
+
+_HELP = """Train a tiny MNIST model; report the device it ran on, its speed and accuracy.
+
+\b
+Data, first found wins: --data PATH, $DLCHECK_DATA, ~/.keras/datasets/mnist.npz,
+Keras's download (origin $DLCHECK_MNIST_URL); else an error offering --synthetic.
+A directory with only the official test set (t10k-*) is split 8000/2000
+(stratified, seed 0) and the result says so.
+
+\b
+Models (defaults follow their sources):
+  mlp  Dense(512,relu) -> Dense(10): rmsprop, batch 128, 5 epochs
+  cnn  2 x Conv2D -> MaxPool -> Dense(256): adam, batch 128, 10 epochs
+       (the original's Adadelta needs --optimizer adadelta-1.0 in Keras 3)
+
+Exit 0 when the run is ok or only warns, 1 when it failed, 2 for bad input.
+"""
+
+
+def _progress_printer() -> Any:
+    """An epoch/batch progress line on stderr (called from the training loop)."""
+    width = 24
+
+    def show(epoch: int, epochs: int, batch: int, batches: int) -> None:
+        done = int(width * batch / max(batches, 1))
+        bar = "#" * done + "." * (width - done)
+        end = "\n" if batch == batches and epoch == epochs else ""
+        sys.stderr.write(f"\repoch {epoch}/{epochs} [{bar}] batch {batch}/{batches}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "n/a"
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _render(doc: dict[str, Any]) -> str:
+    """Human summary of a result document."""
+    lines = []
+    dev = doc["device"]
+    status = doc["status"].upper()
+    lines.append(
+        f"{status}: {doc['model']} on {doc['backend']} {doc['backend_version']} "
+        f"(keras {doc['keras_version']}), device requested {dev['requested']}, "
+        f"used {dev['used']}" + (f" ({dev['name']})" if dev["name"] else "")
+    )
+    if doc["reason"]:
+        lines.append(f"  reason: {doc['reason']}")
+    data = doc["data"]
+    lines.append(f"  data: {data['kind']}, {data['source']} ({data['found_by']})")
+    lines.append(f"        {data['note']}")
+    cfg = doc["config"]
+    lines.append(
+        f"  config: {cfg['epochs']} epoch(s), batch {cfg['batch_size']}, {cfg['optimizer']}, "
+        f"seed {cfg['seed']}, {data['n_train']} train / {data['n_test']} test images"
+    )
+    for e in doc["epochs"]:
+        val = f", val acc {e['val_accuracy']:.4f}" if e["val_accuracy"] is not None else ""
+        lines.append(
+            f"  epoch {e['epoch']}: {e['seconds']:.2f} s, loss {e['loss']:.4f}, "
+            f"acc {e['accuracy']:.4f}{val}"
+        )
+    tp = doc["throughput"]
+    if tp:
+        kind = (
+            "steady state, epoch 1 excluded" if tp["steady_state"] else "one epoch, incl. warm-up"
+        )
+        peak = ""
+        if tp["peak_fraction"] is not None:
+            peak = f" = {tp['peak_fraction']:.1%} of peak {tp['peak_gflops']:.0f} GFLOP/s"
+        lines.append(
+            f"  speed: {tp['samples_per_s']:,.0f} samples/s ({kind}); first epoch "
+            f"{tp['first_epoch_s']:.2f} s; {tp['gflops']:.1f} GFLOP/s{peak}"
+        )
+    test = doc["test"]
+    if test:
+        limit = test["threshold"]
+        judged = "not judged" if limit is None else f"threshold {limit}"
+        lines.append(f"  test: accuracy {test['accuracy']:.4f} ({judged}), loss {test['loss']:.4f}")
+    mem = doc["memory"]
+    lines.append(
+        f"  memory: peak RSS {_fmt_bytes(mem['peak_rss_bytes'])}, "
+        f"device peak {_fmt_bytes(mem['peak_device_bytes'])}"
+    )
+    if doc["folds"]:
+        f = doc["folds"]
+        lines.append(f"  {f['k']}-fold accuracy: {f['mean']:.4f} ± {f['std']:.4f}")
+    if doc["compare_cpu"]:
+        c = doc["compare_cpu"]
+        lines.append(
+            f"  GPU/CPU: {c['ratio']:.2f}x ({c['device_samples_per_s']:,.0f} vs "
+            f"{c['cpu_samples_per_s']:,.0f} samples/s)"
+        )
+    for path in doc.get("saved") or []:
+        lines.append(f"  saved: {path}")
+    if doc.get("plot"):
+        lines.append(f"  plot: {doc['plot']}")
+    for w in doc["warnings"]:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+@click.command(help=_HELP, short_help="Train a tiny MNIST model; report device, speed, accuracy.")
+@click.option("--model", type=click.Choice(["mlp", "cnn"]), default="mlp", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "tensorflow", "jax", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Keras engine; auto = tensorflow, else jax, else torch (first installed).",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "gpu"]),
+    default="auto",
+    show_default=True,
+    help="gpu fails if training does not run on a GPU; auto fails if a GPU is present but unused.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), help="Default: the model's (mlp 5, cnn 10).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Default: 128.")
+@click.option(
+    "--optimizer",
+    type=click.Choice(
+        ["rmsprop", "adam", "adamw", "sgd", "adadelta", "adadelta-1.0", "adagrad", "nadam"],
+        case_sensitive=False,
+    ),
+    help="Default: mlp rmsprop, cnn adam. adadelta-1.0 = Adadelta at the old Keras default.",
+)
+@click.option("--learning-rate", type=float, help="Default: the optimizer's own.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--data", "data_path", metavar="PATH", help="mnist.npz, or a directory with the IDX files."
+)
+@click.option("--synthetic", is_flag=True, help="Random data: throughput only, no accuracy claim.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Train on N of the training images (a seeded subset).",
+)
+@click.option("--folds", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
+@click.option("--compare-cpu", is_flag=True, help="Also train on the CPU; report GPU/CPU ratio.")
+@click.option(
+    "--quick", is_flag=True, help="Short real check (mlp, 1 epoch) as `dlcheck doctor` runs it."
+)
+@click.option(
+    "--save",
+    metavar="FILE.keras",
+    help="Save the trained model; also copied to the default model of `dlcheck draw`.",
+)
+@click.option("--plot", metavar="FILE.png", help="Learning curves (and fold box plot) as a PNG.")
+@click.option("--no-download", is_flag=True, help="Never try Keras's downloader.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result document (JSON) only.")
+@verbosity_options
+@error_boundary
+def bench(
+    model: str,
+    backend: str,
+    device: str,
+    epochs: int | None,
+    batch_size: int | None,
+    optimizer: str | None,
+    learning_rate: float | None,
+    seed: int,
+    data_path: str | None,
+    synthetic: bool,
+    limit: int | None,
+    folds: int | None,
+    compare_cpu: bool,
+    quick: bool,
+    save: str | None,
+    plot: str | None,
+    no_download: bool,
+    as_json: bool,
+    verbose: int,
+    debug: bool,
+) -> None:
+    setup_logging(verbose + (2 if debug else 0))
+    from dlcheck.bench.result import BenchConfig
+    from dlcheck.bench.runner import run_bench
+
+    cfg = BenchConfig(
+        model=model,
+        backend=backend,
+        device=device,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        seed=seed,
+        data=data_path,
+        synthetic=synthetic,
+        limit=limit,
+        folds=folds,
+        compare_cpu=compare_cpu,
+        quick=quick,
+        save=save,
+        plot=plot,
+        allow_download=not no_download,
+    )
+    progress = None if as_json or not sys.stderr.isatty() else _progress_printer()
+    result = run_bench(cfg, progress=progress)
+    doc = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(_render(doc))
+    if result.status == "fail":
+        sys.exit(EXIT_FAILED)
