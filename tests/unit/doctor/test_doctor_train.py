@@ -6,7 +6,6 @@ import copy
 import json
 import os
 import sys
-from pathlib import Path
 
 import pynvml
 import pytest
@@ -103,13 +102,9 @@ def test_bench_missing_or_broken(tmp_path):
     assert "no such command bench" in result.findings[0].message
 
 
-MNIST = Path("/work/shared/data/mnist")
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not MNIST.is_dir(), reason="the shared MNIST test set is not on this machine")
-def test_real_bench_quick(tmp_path):
-    env = dict(os.environ, DLCHECK_DATA=str(MNIST))
+def test_real_bench_quick(tmp_path, mnist_dir):
+    env = dict(os.environ, DLCHECK_DATA=str(mnist_dir))
     ctx = Context(Options(env=env))
     result = registry()["train"].run(ctx)
     assert result.status == Status.OK, result.findings

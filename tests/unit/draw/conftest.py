@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-MNIST_DIR = (REPO / ".." / "shared" / "data" / "mnist").resolve()
 EPOCHS = 3
 SEED = 0
 
@@ -33,17 +31,11 @@ class TrainedModel:
     held_out_accuracy: float
 
 
-def mnist_dir_or_skip() -> Path:
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"real MNIST test set not found at {MNIST_DIR} (../shared/data/mnist)")
-    return MNIST_DIR
-
-
 @pytest.fixture(scope="session")
-def mnist_data():
+def mnist_data(mnist_dir):
     from dlcheck.bench.data import load_mnist
 
-    return load_mnist(mnist_dir_or_skip(), allow_download=False)
+    return load_mnist(mnist_dir, allow_download=False)
 
 
 @pytest.fixture(scope="session")
