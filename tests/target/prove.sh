@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The proof on a real host: make a fresh Debian 12 target from nothing, converge it with
+# playbooks/site.yml over SSH, converge again (changed=0), run --check (no changes), run
+# the testinfra suite, provoke the faults, and tear the target down, always.
+#
+# Environment:
+#   DLSTATION_PROVE_FAULTS=0     skip the fault tests (the bench does)
+#   DLSTATION_PROVE_TIMINGS=FILE append "step<TAB>seconds" lines to FILE
+#   DLSTATION_PROVE_MEASURE=DIR  after the first converge, record bytes downloaded and
+#                                what was installed into DIR (tests/target/measure.sh)
+#   DLSTATION_TARGET_KEEP=1      keep the target's rootfs after teardown (for debugging)
+#   DLSTATION_TARGET_WORK=DIR    work directory (default: a new one under /tmp)
+#   DLSTATION_CA_BUNDLE=FILE     the controller's CA bundle passed to the roles
+#   DLSTATION_MNIST_DIR=DIR      MNIST IDX files for the bench test (default ../shared/data/mnist)
+#   plus target.sh's variables (DLSTATION_TARGET_CACHE=off for a build from scratch).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$repo"
+[ -x "$repo/.venv/bin/ansible-playbook" ] && export PATH="$repo/.venv/bin:$PATH"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PYTHONUNBUFFERED=1
+
+work=${DLSTATION_TARGET_WORK:-$(mktemp -d /tmp/dlstation-target.XXXXXX)}
+mkdir -p "$work/logs"
+work=$(cd "$work" && pwd)
+timings=${DLSTATION_PROVE_TIMINGS:-$work/logs/timings.tsv}
+: >>"$timings"
+started=$(date +%s)
+
+say() { printf '\n--> [prove %ss] %s\n' "$(($(date +%s) - started))" "$*"; }
+fail() {
+  printf '\nPROOF FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# Run a named step, record its wall time.
+timed() {
+  local name=$1 t0 dt rc=0
+  shift
+  t0=$(date +%s%N)
+  "$@" || rc=$?
+  dt=$((($(date +%s%N) - t0) / 100000000))
+  printf '%s\t%d.%d\n' "$name" $((dt / 10)) $((dt % 10)) >>"$timings"
+  return $rc
+}
+
+teardown() {
+  local rc=$?
+  trap - EXIT INT TERM
+  say "teardown"
+  # Also after a failed build: nothing may be left mounted or running either way.
+  if ! bash "$here/target.sh" down "$work"; then
+    rc=1
+    echo "the target's rootfs stays at $work/rootfs: remove it once nothing is mounted there"
+  elif [ "${DLSTATION_TARGET_KEEP:-0}" != 1 ] && [ -d "$work/rootfs" ]; then
+    # --one-file-system: never follow a mount into the controller.
+    rm -rf --one-file-system "$work/rootfs" "$work/tmp"
+  fi
+  echo "timings (s):"
+  sed 's/^/  /' "$timings"
+  echo "logs: $work/logs"
+  if [ "$rc" = 0 ]; then echo "PROOF PASSED"; else echo "PROOF FAILED (exit $rc)"; fi
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# The controller's CA bundle: this network (like a corporate proxy) re-signs TLS, and
+# the roles never carry a CA of their own.
+ca_bundle=${DLSTATION_CA_BUNDLE:-${PIP_CERT:-${REQUESTS_CA_BUNDLE:-${SSL_CERT_FILE:-}}}}
+[ -n "$ca_bundle" ] || ca_bundle=/etc/ssl/certs/ca-certificates.crt
+[ -s "$ca_bundle" ] || fail "no CA bundle at $ca_bundle; set DLSTATION_CA_BUNDLE"
+# A copy: the controller's bundle may be regenerated during the run (update-ca-certificates),
+# and a changed source would rightly make the second converge report a change.
+cp "$ca_bundle" "$work/ca-bundle.pem"
+ca_bundle=$work/ca-bundle.pem
+
+say "harness self-test (recap reader, extra variables)"
+pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py"
+
+say "make the target"
+timed make_target bash "$here/target.sh" up "$work"
+[ -z "${DLSTATION_PROVE_MEASURE:-}" ] || bash "$here/measure.sh" pip-log "$work/rootfs"
+
+# The roles' inputs for this target: the CPU profile and the controller's CA bundle.
+python3 "$here/extra_vars.py" --repo "$repo" --ca-bundle "$ca_bundle" >"$work/extra-vars.yml"
+sed 's/^/  /' "$work/extra-vars.yml"
+inv=$work/inventory
+# Measuring: per-task times in the logs (the TASKS RECAP after the PLAY RECAP).
+[ -z "${DLSTATION_PROVE_MEASURE:-}" ] || export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
+  PROFILE_TASKS_TASK_OUTPUT_LIMIT=all
+playbook() {
+  local log=$1
+  shift
+  ansible-playbook -i "$inv" playbooks/site.yml -e "@$work/extra-vars.yml" "$@" 2>&1 |
+    tee "$work/logs/$log"
+  return "${PIPESTATUS[0]}"
+}
+
+say "first converge"
+rc=0
+timed first_converge playbook converge-1.log || rc=$?
+python3 "$here/recap.py" "$work/logs/converge-1.log" || fail "first converge (exit $rc)"
+[ "$rc" = 0 ] || fail "first converge: ansible-playbook exited $rc"
+if [ -n "${DLSTATION_PROVE_MEASURE:-}" ]; then
+  venv=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["python_env_venv_path"])' \
+    roles/python_env/defaults/main.yml)
+  bash "$here/measure.sh" "$work" "$DLSTATION_PROVE_MEASURE" "$venv"
+fi
+
+say "second converge: must change nothing"
+rc=0
+timed second_converge playbook converge-2.log || rc=$?
+python3 "$here/recap.py" "$work/logs/converge-2.log" --changed 0 ||
+  fail "second converge is not idempotent (exit $rc)"
+
+say "check mode on the converged host: must report no changes"
+rc=0
+timed check_mode playbook check.log --check --diff || rc=$?
+python3 "$here/recap.py" "$work/logs/check.log" --changed 0 || fail "check mode (exit $rc)"
+
+say "testinfra suite"
+# --gpu=no: the target got the CPU profile (preflight_gpu_disable), whatever /sys shows.
+timed testinfra pytest -p no:cacheprovider tests/infra \
+  --hosts=ansible://all --ansible-inventory="$inv" --gpu=no \
+  --junitxml="$work/logs/testinfra.xml" || fail "testinfra suite"
+
+if [ "${DLSTATION_PROVE_FAULTS:-1}" != 0 ]; then
+  say "fault tests on the converged target"
+  export DLSTATION_TARGET_WORK=$work DLSTATION_TARGET_VARS=$work/extra-vars.yml
+  timed faults pytest -p no:cacheprovider "$here/test_faults.py" \
+    --junitxml="$work/logs/faults.xml" || fail "fault tests"
+fi
