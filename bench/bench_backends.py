@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import os
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
+from runjson import DEFAULT_DATA, run_json
+
 BACKENDS = ("tensorflow", "jax", "torch")
 #: per model: extra options keeping a run short (the cnn is ~30x the mlp's FLOPs)
 MODEL_ARGS = {
@@ -32,12 +28,7 @@ MODEL_ARGS = {
 def run(backend: str, model: str, data: str, device: str) -> dict:
     cmd = [sys.executable, "-m", "dlcheck", "bench", "--json", "--backend", backend]
     cmd += ["--model", model, "--data", data, "--device", device, *MODEL_ARGS[model]]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    try:
-        return json.loads(out.stdout)
-    except json.JSONDecodeError:
-        sys.exit(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+    return run_json(cmd)
 
 
 def main() -> None:

@@ -10,24 +10,15 @@ samples/s (epoch 1, with compilation, left out by both). Target: dlcheck >= 0.95
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
+from runjson import DEFAULT_DATA, REPO, run_json
 
 
 def run(cmd: list[str]) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    try:
-        return json.loads(out.stdout)
-    except json.JSONDecodeError:
-        sys.exit(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+    return run_json(cmd)
 
 
 def main() -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
 from typing import Any
 
 from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
-from dlcheck.doctor.probes.child import tail
+from dlcheck.doctor.probes.child import run_process, signal_name, tail
 
 DEFAULT_TIMEOUT_S = 900.0
 BENCH_SCHEMA = "dlcheck.bench"
@@ -34,53 +30,35 @@ def check(ctx: Context) -> CheckResult:
 def run_bench(
     cmd: list[str], timeout: float, env: dict[str, str]
 ) -> tuple[dict | None, Finding | None]:
-    started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return None, Finding(
-            Status.FAIL, "train.spawn", f"cannot run {cmd[0]}: {exc.strerror or exc}"
-        )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the bench child's own session
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        proc.communicate()
+    done = run_process(cmd, timeout, env)
+    if done.spawn_error is not None:
+        return None, Finding(Status.FAIL, "train.spawn", f"cannot run {cmd[0]}: {done.spawn_error}")
+    if done.timed_out:
         return None, Finding(
             Status.FAIL,
             "train.timeout",
             f"`{' '.join(cmd[-4:])}` did not finish within {timeout:g} s (killed)",
             "run `dlcheck bench --quick -v` by hand to see where it hangs; raise --timeout if slow",
         )
-    stderr = tail(err.decode("utf-8", errors="replace"), 4)
+    stderr = tail(done.stderr, 4)
     last = " | last stderr: " + " / ".join(stderr) if stderr else ""
-    text = out.decode("utf-8", errors="replace").strip()
+    text = done.stdout.strip()
     try:
         doc = json.loads(text) if text else None
     except ValueError:
         doc = None
-    if proc.returncode is not None and proc.returncode < 0:
+    if done.returncode is not None and done.returncode < 0:
         return None, Finding(
             Status.FAIL,
             "train.crashed",
-            f"the training run crashed with {signal.Signals(-proc.returncode).name}{last}",
+            f"the training run crashed with {signal_name(-done.returncode)}{last}",
             "see the frameworks and compat checks",
         )
     if not isinstance(doc, dict) or doc.get("schema") != BENCH_SCHEMA:
         return None, Finding(
             Status.FAIL,
             "train.no_result",
-            f"the training run (exit {proc.returncode}, {time.monotonic() - started:.0f} s) "
+            f"the training run (exit {done.returncode}, {done.duration_s:.0f} s) "
             f"returned no dlcheck.bench JSON{last}",
             "run `dlcheck bench --quick` by hand to see the error",
         )

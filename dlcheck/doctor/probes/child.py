@@ -55,6 +55,48 @@ def tail(text: str, lines: int = STDERR_TAIL_LINES) -> list[str]:
     return [line for line in text.splitlines() if line.strip()][-lines:]
 
 
+@dataclass
+class Completed:
+    """How a child process ended: output, or why there is none."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    spawn_error: str | None = None
+
+
+def run_process(cmd: list[str], timeout: float, env: dict[str, str]) -> Completed:
+    """Run `cmd` in its own session; on timeout kill it with everything it started."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return Completed(None, "", "", 0.0, spawn_error=str(exc.strerror or exc))
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        out, err = proc.communicate()
+    return Completed(
+        returncode=proc.returncode,
+        stdout=out.decode("utf-8", errors="replace"),
+        stderr=err.decode("utf-8", errors="replace"),
+        duration_s=time.monotonic() - started,
+        timed_out=timed_out,
+    )
+
+
 def run_child(
     names: list[str],
     timeout: float,
@@ -67,44 +109,26 @@ def run_child(
     child_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")  # keep TF's dlopen warnings visible
     child_env["PYTHONUNBUFFERED"] = "1"
     label = "+".join(names)
-    started = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=child_env,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return ChildOutcome(SPAWN, f"could not start {cmd[0]}: {exc.strerror or exc}")
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        out, err = proc.communicate()
-    duration = time.monotonic() - started
-    stdout = out.decode("utf-8", errors="replace")
-    stderr = err.decode("utf-8", errors="replace")
-    log.debug("child %s: rc=%s in %.2fs", label, proc.returncode, duration)
+    done = run_process(cmd, timeout, child_env)
+    if done.spawn_error is not None:
+        return ChildOutcome(SPAWN, f"could not start {cmd[0]}: {done.spawn_error}")
+    stdout, stderr, timed_out = done.stdout, done.stderr, done.timed_out
+    log.debug("child %s: rc=%s in %.2fs", label, done.returncode, done.duration_s)
     result = ChildOutcome(
         ending=OK,
         message="",
-        returncode=proc.returncode,
+        returncode=done.returncode,
         stderr=stderr,
-        duration_s=duration,
+        duration_s=done.duration_s,
         stderr_tail=tail(stderr),
     )
-    rc = proc.returncode
+    rc = done.returncode
     if timed_out:
         result.ending = TIMEOUT
         result.message = f"importing {label} did not finish within {timeout:g} s (hung; killed)"
     elif rc is not None and rc < 0:
         result.ending = SIGNAL
-        result.message = f"importing {label} crashed with {_signal_name(-rc)}"
+        result.message = f"importing {label} crashed with {signal_name(-rc)}"
     elif rc != 0:
         result.ending = EXIT
         result.message = f"the probe for {label} exited with status {rc}"
@@ -126,7 +150,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
     try:
         return f"{signal.Signals(number).name} (signal {number})"
     except ValueError:
