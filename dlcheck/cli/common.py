@@ -24,7 +24,9 @@ EXIT_INTERNAL = 3
 def setup_logging(verbose: int) -> None:
     """Configure logging once: warnings by default, info with -v, debug with -vv."""
     level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def verbosity_options(func: F) -> F:
