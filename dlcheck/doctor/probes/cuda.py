@@ -8,11 +8,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcheck.doctor.probes import Unavailable
+from dlcheck.doctor.probes import Unavailable, run_tool
 
 CUDA_HOMES = "/usr/local/cuda*"
 CUDNN_HEADERS = (
@@ -63,19 +62,11 @@ def _nvcc(probe: CudaProbe, env: dict[str, str]) -> None:
     probe.nvcc = next((c for c in candidates if c), None)
     if probe.nvcc is None:
         return
-    try:
-        out = subprocess.run(
-            [probe.nvcc, "--version"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except subprocess.TimeoutExpired:
-        probe.nvcc_version = Unavailable(f"{probe.nvcc} --version timed out")
+    out = run_tool([probe.nvcc, "--version"])
+    if isinstance(out, Unavailable):
+        probe.nvcc_version = out
         return
-    except OSError as exc:
-        probe.nvcc_version = Unavailable(f"cannot run {probe.nvcc}: {exc.strerror or exc}")
-        return
-    match = re.search(r"release [\d.]+, V([\d.]+)", out.stdout) or re.search(
-        r"release ([\d.]+)", out.stdout
-    )
+    match = re.search(r"release [\d.]+, V([\d.]+)", out) or re.search(r"release ([\d.]+)", out)
     probe.nvcc_version = (
         match.group(1) if match else Unavailable(f"unexpected output of {probe.nvcc} --version")
     )
@@ -172,13 +163,10 @@ def _ldconfig_paths() -> list[str]:
     )
     if not ldconfig:
         return []
-    try:
-        out = subprocess.run(
-            [ldconfig, "-p"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    out = run_tool([ldconfig, "-p"])
+    if isinstance(out, Unavailable):
         return []
-    return re.findall(r"lib(?:cudart|cudnn)\.so\.[\d.]+ .*=> (\S+)", out.stdout)
+    return re.findall(r"lib(?:cudart|cudnn)\.so\.[\d.]+ .*=> (\S+)", out)
 
 
 def _cudnn_header_version() -> tuple[str, str] | None:

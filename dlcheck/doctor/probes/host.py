@@ -5,14 +5,13 @@ from __future__ import annotations
 import platform
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-from dlcheck.doctor.probes import Unavailable
+from dlcheck.doctor.probes import Unavailable, run_tool
 from dlcheck.doctor.probes.sysfs import read_bytes, read_text, under
 
 SIMD_FLAGS = ("avx", "avx2", "fma", "avx512f")
@@ -140,13 +139,10 @@ def secure_boot_state(root: Path) -> str:
         return "enabled" if data[-1] == 1 else "disabled"
     mokutil = shutil.which("mokutil") if root == Path("/") else None
     if mokutil:
-        try:
-            out = subprocess.run(
-                [mokutil, "--sb-state"], capture_output=True, text=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
+        out = run_tool([mokutil, "--sb-state"], timeout=5)
+        if isinstance(out, Unavailable):
             return "unknown"
-        text = (out.stdout + out.stderr).lower()
+        text = out.lower()
         if "secureboot enabled" in text:
             return "enabled"
         if "secureboot disabled" in text:

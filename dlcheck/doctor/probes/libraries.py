@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcheck.doctor.probes import Unavailable
+from dlcheck.doctor.probes import Unavailable, run_tool
 from dlcheck.doctor.probes.child import ChildOutcome, run_child
 
 MODULES = ("numpy", "scipy", "pandas", "matplotlib", "yaml", "h5py", "pydot", "cv2")
@@ -46,20 +45,10 @@ def _dot(probe: LibrariesProbe, env: dict[str, str] | None) -> None:
     probe.dot_path = shutil.which("dot", path=(env or {}).get("PATH") if env else None)
     if probe.dot_path is None:
         return
-    try:
-        out = subprocess.run(
-            [probe.dot_path, "-V"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except subprocess.TimeoutExpired:
-        probe.dot_version = Unavailable("`dot -V` timed out")
-        return
-    except OSError as exc:
-        probe.dot_version = Unavailable(f"cannot run {probe.dot_path}: {exc.strerror or exc}")
+    out = run_tool([probe.dot_path, "-V"])
+    if isinstance(out, Unavailable):
+        probe.dot_version = out
         return
     # Graphviz prints its version on stderr: "dot - graphviz version 2.43.0 (0)".
-    match = re.search(r"version\s+([\d.]+)", out.stderr + out.stdout)
-    probe.dot_version = (
-        match.group(1)
-        if match
-        else Unavailable(f"`dot -V` said: {(out.stderr or out.stdout)[:120]!r}")
-    )
+    match = re.search(r"version\s+([\d.]+)", out)
+    probe.dot_version = match.group(1) if match else Unavailable(f"`dot -V` said: {out[:120]!r}")
