@@ -36,8 +36,10 @@ PIP_LISTS: dict[str, list[str]] = {
 }
 #: Roles whose packages only a GPU host gets: their lists are tested by test_gpu.py.
 GPU_ROLES = {"nvidia_driver", "cuda_toolkit", "cudnn"}
-#: Package-ish variables that are not lists of things to install.
-NOT_INSTALL_LISTS: set[str] = set()
+#: Package-ish variables that are not lists of things to install. The *_bundled lists carry
+#: other roles' packages into one apt and one pip run (site.yml fills them); those packages
+#: are tested under their own role's variables above.
+NOT_INSTALL_LISTS: set[str] = {"system_packages_bundled", "python_env_packages_bundled"}
 
 
 @dataclass(frozen=True)
