@@ -76,6 +76,8 @@ def _facts(check: CheckResult) -> list[str]:
                         continue
                     out.append(f"  {k}: {'not available' if k in na and v is None else _fmt(v)}")
             continue
+        if value is None:
+            continue  # not measured (e.g. no NVML error, a library not installed)
         out.append(f"{key}: {_fmt(value)}")
     return out
 

@@ -55,13 +55,17 @@ def check(ctx: Context) -> CheckResult:
             findings.extend(_tensorflow(p, gpu))
         elif name == "torch" and p.ok:
             findings.extend(_torch(p, gpu, facts[name]))
+        elif name == "keras" and p.ok:
+            findings.extend(_keras(p))
         elif name == "jax" and p.ok and gpu and p.facts.get("backend") == "cpu":
+            # JAX's CUDA wheels come per CUDA major; the driver's decides which one runs.
+            cuda = (ctx.gpu().nvml.cuda_driver_version or "12").split(".")[0]
             findings.append(
                 Finding(
                     Status.WARN,
                     "frameworks.jax_cpu_only",
                     "JAX runs on the CPU although an NVIDIA GPU is present",
-                    "pip install 'jax[cuda12]'",
+                    f"pip install 'jax[cuda{cuda}]'",
                 )
             )
         if p.ok:
@@ -90,7 +94,8 @@ def _facts(name: str, p: FrameworkProbe) -> dict[str, Any]:
             base[key] = f.get(key)
         base["missing_libraries"] = p.missing_libraries
     elif name == "keras":
-        base["backend"] = f.get("backend")
+        for key in ("backend", "configured_backend", "configured_by", "backends_installed"):
+            base[key] = f.get(key)
     elif name == "torch":
         for key in (
             "cuda",
@@ -190,6 +195,35 @@ def _lib_hint(lib: str) -> str:
     )
 
 
+def _keras(p: FrameworkProbe) -> list[Finding]:
+    """Keras 3 imports the backend it is configured for; a missing one breaks `import keras`."""
+    f = p.facts
+    if not f.get("configured_backend_missing"):
+        return []
+    installed = f.get("backends_installed") or []
+    if not installed:
+        return [
+            Finding(
+                Status.FAIL,
+                "frameworks.keras_no_backend",
+                "Keras is installed but none of its backends (TensorFlow, JAX, PyTorch) is",
+                "pip install 'dlcheck[tf]' (or 'dlcheck[torch]', 'dlcheck[jax]')",
+            )
+        ]
+    by = f.get("configured_by")
+    where = "by default" if by == "Keras's default" else f"by {by}"
+    return [
+        Finding(
+            Status.WARN,
+            "frameworks.keras_backend_missing",
+            f"Keras's backend is {f.get('configured_backend')} ({where}), which is not "
+            f"installed: `import keras` fails",
+            f"export KERAS_BACKEND={installed[0]} (installed here), or set "
+            f'"backend": "{installed[0]}" in ~/.keras/keras.json',
+        )
+    ]
+
+
 def _torch(p: FrameworkProbe, gpu: bool, facts: dict[str, Any]) -> list[Finding]:
     f = p.facts
     if not gpu:
@@ -221,7 +255,7 @@ def _short(name: str, p: FrameworkProbe) -> str:
     if name == "tensorflow":
         text += f" ({len(f.get('gpus') or [])} GPU)" if f.get("built_with_cuda") else " (CPU build)"
     elif name == "keras":
-        text += f" ({f.get('backend')})"
+        text += f" ({f.get('backend') or 'no backend'})"
     elif name == "torch":
         text += f" ({f.get('device_name')})" if f.get("cuda_available") else " (CPU)"
     elif name == "jax":

@@ -7,6 +7,7 @@ object: {name: {"installed": bool, "ok": bool, "error": str|None, ...facts}}.
 A crash (segfault, abort) or hang leaves stdout empty; the parent judges that.
 """
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -58,10 +59,46 @@ def _tensorflow():
     return out
 
 
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _keras_configured_backend():
+    """The backend `import keras` will load and who chose it, as Keras 3 decides:
+    $KERAS_BACKEND, else "backend" in $KERAS_HOME/keras.json (default ~/.keras), else
+    tensorflow."""
+    name = os.environ.get("KERAS_BACKEND")
+    if name:
+        return name, "KERAS_BACKEND"
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    path = os.path.join(home, "keras.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            name = json.load(f).get("backend")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return (name, path) if name else ("tensorflow", "Keras's default")
+
+
 def _keras():
+    configured, chosen_by = _keras_configured_backend()
+    out = {"configured_backend": configured, "configured_by": chosen_by}
+    out["backends_installed"] = [b for b in KERAS_BACKENDS if importlib.util.find_spec(b)]
+    if importlib.util.find_spec(configured) is None:
+        # `import keras` would fail with "No module named ...": say why, and still
+        # read Keras's version with a backend that is there.
+        out["configured_backend_missing"] = True
+        if not out["backends_installed"]:
+            try:
+                version = importlib.metadata.version("keras")
+            except importlib.metadata.PackageNotFoundError:
+                version = None
+            out.update(version=version, backend=None)
+            return out
+        os.environ["KERAS_BACKEND"] = out["backends_installed"][0]
     import keras
 
-    return {"version": keras.__version__, "backend": keras.backend.backend()}
+    out.update(version=keras.__version__, backend=keras.backend.backend())
+    return out
 
 
 def _torch():
@@ -100,8 +137,6 @@ def _module_version(name):
 def _dist_version(dist):
     """Version from the installed metadata, without importing: pandas costs ~0.5 s to
     import and matplotlib may spend seconds building its font cache on first import."""
-    import importlib.metadata
-
     return {"version": importlib.metadata.version(dist), "imported": False}
 
 

@@ -138,9 +138,7 @@ def test_stdout_noise_from_imports_does_not_break_the_json(tmp_path):
 
 
 def test_framework_missing_is_skip_with_extra(tmp_path):
-    venv = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    ctx = Context(Options(python=str(venv / "bin" / "python"), timeout=30))
+    ctx = Context(Options(python=bare_python(tmp_path), env=isolated_env(tmp_path), timeout=30))
     result = registry()["frameworks"].run(ctx)
     assert result.status == Status.SKIP
     found = {f.code: f for f in result.findings}
@@ -158,3 +156,95 @@ def test_libraries_child_reports_real_versions(module):
     outcome = run_child([module], 60)
     assert outcome.ok
     assert outcome.data[module]["version"] == importlib.metadata.version(module)
+
+
+def bare_python(tmp_path):
+    """An interpreter that sees no framework: a venv without pip of the base Python."""
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return str(venv / "bin" / "python")
+
+
+def isolated_env(tmp_path, **extra):
+    """os.environ without the variables that would let the real frameworks or a real
+    keras.json answer (a PYTHONPATH, KERAS_BACKEND, KERAS_HOME)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "KERAS_BACKEND", "KERAS_HOME")
+    }
+    return {**env, "KERAS_HOME": str(tmp_path / "keras-home"), **extra}
+
+
+def keras_site(tmp_path, *backends):
+    """A Keras stand-in that, like Keras 3, imports the backend KERAS_BACKEND names
+    (default tensorflow), and stand-ins for the named backends."""
+    site = tmp_path / "site"
+    (site / "keras").mkdir(parents=True)
+    (site / "keras" / "__init__.py").write_text(
+        "import importlib, os, types\n"
+        "__version__ = '3.15.1'\n"
+        "_name = os.environ.get('KERAS_BACKEND', 'tensorflow')\n"
+        "importlib.import_module(_name)\n"
+        "backend = types.SimpleNamespace(backend=lambda: _name)\n"
+    )
+    dist = site / "keras-3.15.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: keras\nVersion: 3.15.1\n")
+    for name in backends:
+        (site / name).mkdir()
+        (site / name / "__init__.py").write_text("__version__ = '0.0.0'\n")
+    return site
+
+
+def keras_check(tmp_path, *backends, **env):
+    ctx = Context(
+        Options(
+            python=bare_python(tmp_path),
+            env=isolated_env(tmp_path, PYTHONPATH=str(keras_site(tmp_path, *backends)), **env),
+            timeout=60,
+        )
+    )
+    result = registry()["frameworks"].run(ctx)
+    return result, {f.code: f for f in result.findings}
+
+
+def test_keras_whose_default_backend_is_missing_is_probed_with_an_installed_one(tmp_path):
+    # A PyTorch-only venv: `import keras` fails there until KERAS_BACKEND is set.
+    result, found = keras_check(tmp_path, "torch")
+    keras = result.facts["keras"]
+    assert keras["version"] == "3.15.1" and keras["ok"] is True
+    assert keras["backend"] == "torch"
+    assert keras["configured_backend"] == "tensorflow"
+    assert keras["backends_installed"] == ["torch"]
+    warn = found["frameworks.keras_backend_missing"]
+    assert warn.status == Status.WARN
+    assert "tensorflow (by default)" in warn.message
+    assert warn.hint.startswith("export KERAS_BACKEND=torch")
+    assert "frameworks.keras_import_failed" not in found
+    assert "Keras 3.15.1 (torch)" in result.summary
+
+
+def test_keras_backend_from_keras_json_is_named(tmp_path):
+    home = tmp_path / "keras-home"
+    home.mkdir()
+    (home / "keras.json").write_text('{"backend": "jax"}')
+    _, found = keras_check(tmp_path, "torch")
+    warn = found["frameworks.keras_backend_missing"]
+    assert f"jax (by {home / 'keras.json'})" in warn.message
+
+
+def test_keras_with_its_backend_installed_is_quiet(tmp_path):
+    result, found = keras_check(tmp_path, "torch", KERAS_BACKEND="torch")
+    assert not [c for c in found if c.startswith("frameworks.keras")]
+    assert result.facts["keras"]["configured_by"] == "KERAS_BACKEND"
+
+
+def test_keras_without_any_backend_fails_with_the_install_fix(tmp_path):
+    # keras.json names a backend that is missing, and no other is installed either.
+    result, found = keras_check(tmp_path)
+    fail = found["frameworks.keras_no_backend"]
+    assert fail.status == Status.FAIL
+    assert "dlcheck[tf]" in fail.hint
+    assert result.facts["keras"]["backend"] is None
+    assert "Keras 3.15.1 (no backend)" in result.summary
