@@ -8,8 +8,8 @@
 # TensorFlow, PyTorch or JAX with Keras 3. Writes into OUT:
 #   host.txt                  nvidia-smi and /proc/driver/nvidia/version, as read
 #   doctor-v.txt, doctor.json `dlcheck doctor -v` and `--json`, with their exit codes
-#   doctor-times.txt          wall times: doctor, doctor --no-frameworks, and
-#                             `import torch`/`import jax` alone, side by side
+#   doctor-times.txt          bench/doctor_speed.py: the doctor, --no-frameworks, `import
+#                             tensorflow` and torch's collect_env, side by side
 #   bench-BACKEND-MODEL.json  `dlcheck bench --device gpu --compare-cpu` per backend/model
 #   backends.txt              bench/bench_backends.py --device gpu (median of 3 rounds)
 #   pytest-*.txt              the GPU-marked unit tests, the doctor's unit tests (fake
