@@ -36,10 +36,14 @@ PIP_LISTS: dict[str, list[str]] = {
 }
 #: Roles whose packages only a GPU host gets: their lists are tested by test_gpu.py.
 GPU_ROLES = {"nvidia_driver", "cuda_toolkit", "cudnn"}
-#: Package-ish variables that are not lists of things to install. The *_bundled lists carry
-#: other roles' packages into one apt and one pip run (site.yml fills them); those packages
-#: are tested under their own role's variables above.
-NOT_INSTALL_LISTS: set[str] = {"system_packages_bundled", "python_env_packages_bundled"}
+#: Package-ish variables that are not lists of things to install. The *_bundled lists (and
+#: system_packages_first) carry other roles' packages into one apt and one pip run (site.yml
+#: fills them); those packages are tested under their own role's variables above.
+NOT_INSTALL_LISTS: set[str] = {
+    "system_packages_bundled",
+    "system_packages_first",
+    "python_env_packages_bundled",
+}
 
 
 @dataclass(frozen=True)
