@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -35,6 +37,25 @@ def _can_encode(text: str) -> bool:
     return True
 
 
+def _save(path: Path, text: str) -> None:
+    """Write through a temporary file in the same directory: a reader (a fleet collector)
+    never sees half a report, and a failed write leaves the previous one."""
+    import tempfile
+
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as tmp:
+            tmp.write(text)
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp.name):
+            os.unlink(tmp.name)
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from None
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("checks", nargs=-1, metavar="[CHECK]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the versioned JSON report on stdout.")
@@ -52,6 +73,13 @@ def _can_encode(text: str) -> bool:
     metavar="SECONDS",
     help="Limit for each child probe (default: 120 per framework, 900 for --train).",
 )
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write the JSON report to FILE (replaced whole), whatever is printed.",
+)
 @verbosity_options
 @error_boundary
 def doctor(
@@ -63,6 +91,7 @@ def doctor(
     no_frameworks: bool,
     train: bool,
     timeout: float | None,
+    save: Path | None,
     verbose: int,
     debug: bool,
 ) -> None:
@@ -85,8 +114,15 @@ def doctor(
         names = select(list(checks) or None, frameworks=not no_frameworks, train=train)
     except UsageError as exc:
         raise click.UsageError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
+    if save is not None and not os.access(save.parent, os.W_OK):
+        # Before the minutes of probing, not after.
+        raise click.BadParameter(
+            f"cannot write into {save.parent} (missing, or not writable)", param_hint="--save"
+        )
     options = Options(timeout=timeout, frameworks=not no_frameworks)
     report = run_doctor(names, options, redact=redact, debug=debug)
+    if save is not None:
+        _save(save, json.dumps(report.to_json(), indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

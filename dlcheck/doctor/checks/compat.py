@@ -120,6 +120,19 @@ def _builds(fw: dict | None) -> list[dict[str, Any]]:
                 "archs": f.get("arch_list") or [],
             }
         )
+    jax = fw.get("jax")
+    if jax is not None and jax.ok and jax.facts.get("cuda"):
+        f = jax.facts
+        # The plugin's name gives the CUDA major only; its cuDNN and archs are not reported.
+        out.append(
+            {
+                "framework": "jax",
+                "version": f.get("version"),
+                "cuda": f.get("cuda"),
+                "cudnn": None,
+                "archs": [],
+            }
+        )
     return out
 
 
@@ -211,7 +224,9 @@ def _judge(
             Finding(
                 Status.OK,
                 "compat.ok",
-                f"{label} (CUDA {cuda}, cuDNN {build.get('cudnn')}) matches the driver and GPUs",
+                f"{label} (CUDA {cuda}"
+                + (f", cuDNN {build['cudnn']}" if build.get("cudnn") else "")
+                + ") matches the driver and GPUs",
             )
         )
     return out

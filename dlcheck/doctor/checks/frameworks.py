@@ -108,8 +108,8 @@ def _facts(name: str, p: FrameworkProbe) -> dict[str, Any]:
             base[key] = f.get(key)
         base["arch_ok"] = arch_supported(f.get("compute_capability"), f.get("arch_list") or [])
     elif name == "jax":
-        base["devices"] = f.get("devices")
-        base["backend"] = f.get("backend")
+        for key in ("devices", "backend", "cuda_plugin", "cuda"):
+            base[key] = f.get(key)
     if p.outcome is not None and not p.outcome.ok:
         base["probe"] = {"ending": p.outcome.ending, "stderr_tail": p.outcome.stderr_tail}
     return base

@@ -83,6 +83,7 @@ def _keras():
     configured, chosen_by = _keras_configured_backend()
     out = {"configured_backend": configured, "configured_by": chosen_by}
     out["backends_installed"] = [b for b in KERAS_BACKENDS if importlib.util.find_spec(b)]
+    backend = configured
     if importlib.util.find_spec(configured) is None:
         # `import keras` would fail with "No module named ...": say why, and still
         # read Keras's version with a backend that is there.
@@ -94,10 +95,20 @@ def _keras():
                 version = None
             out.update(version=version, backend=None)
             return out
-        os.environ["KERAS_BACKEND"] = out["backends_installed"][0]
-    import keras
+        backend = out["backends_installed"][0]
+    # Keras writes keras.json into its home on first import: give it a scratch one (the
+    # doctor changes nothing), and name the backend read above.
+    import shutil
+    import tempfile
 
-    out.update(version=keras.__version__, backend=keras.backend.backend())
+    scratch = tempfile.mkdtemp(prefix="dlcheck-keras-")
+    os.environ.update(KERAS_BACKEND=backend, KERAS_HOME=scratch)
+    try:
+        import keras
+
+        out.update(version=keras.__version__, backend=keras.backend.backend())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return out
 
 
@@ -119,13 +130,29 @@ def _torch():
     return out
 
 
+def _jax_cuda_plugin():
+    """(distribution, CUDA major) of JAX's CUDA plugin, e.g. ("jax-cuda13-plugin", "13"):
+    JAX's GPU support is a separate wheel per CUDA major, and its name is the build."""
+    import re
+
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        found = re.fullmatch(r"jax-cuda(\d+)-plugin", name)
+        if found:
+            return f"{name} {dist.version}", found.group(1)
+    return None, None
+
+
 def _jax():
     import jax
 
+    plugin, cuda = _jax_cuda_plugin()
     return {
         "version": jax.__version__,
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
+        "cuda_plugin": plugin,
+        "cuda": cuda,
     }
 
 

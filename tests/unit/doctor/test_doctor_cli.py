@@ -69,6 +69,25 @@ def test_json_has_the_contract_fields(runner):
     assert doc["host"] == {"hostname": socket.gethostname(), "redacted": False}
 
 
+def test_save_writes_the_json_report_whatever_is_printed(runner, tmp_path):
+    report = tmp_path / "doctor.json"
+    report.write_text("the previous report")
+    result = runner.invoke(main, ["doctor", "host", "--save", str(report)])
+    assert result.exit_code in (0, 1), result.output
+    assert "Host:" in result.stdout  # the human output still printed
+    doc = json.loads(report.read_text())
+    assert doc["schema"] == "dlcheck.doctor" and [c["name"] for c in doc["checks"]] == ["host"]
+    assert oct(report.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in tmp_path.iterdir()] == ["doctor.json"]  # no temporary file left
+
+
+def test_save_into_a_missing_directory_fails_before_probing(runner, tmp_path):
+    result = runner.invoke(main, ["doctor", "--save", str(tmp_path / "no" / "doctor.json")])
+    assert result.exit_code == 2
+    assert "--save" in result.output and "cannot write into" in result.output
+    assert "Host:" not in result.output
+
+
 def test_redact_hides_hostname_uuids_serials_and_user(runner, monkeypatch):
     monkeypatch.setattr(nvml, "_load", lambda: FakeNvml())
     monkeypatch.setattr(socket, "gethostname", lambda: "ws-alice-07")

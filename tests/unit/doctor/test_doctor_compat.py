@@ -141,3 +141,23 @@ def test_no_gpu_skips(tmp_path):
         Options(root=root, nvml_lib=FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND))
     )
     assert registry()["compat"].run(ctx).status == Status.SKIP
+
+
+def jax_probe(cuda):
+    facts = {"version": "0.11.2", "backend": "gpu", "devices": ["cuda:0"], "cuda": cuda}
+    return {"jax": FrameworkProbe("jax", True, True, facts=facts)}
+
+
+def test_jax_cuda_plugin_newer_than_the_driver_fails(tmp_path):
+    # jax-cuda13-plugin on a driver whose CUDA is 12.8 (FakeNvml's default).
+    result = compat_check(tmp_path, FakeNvml(), jax_probe("13"))
+    found = {f.code: f for f in result.findings}
+    assert result.facts["builds"][0]["framework"] == "jax"
+    assert "jax 0.11.2 is built for CUDA 13" in found["compat.driver_cuda_too_old"].message
+    assert result.status == Status.FAIL
+
+
+def test_jax_cuda_plugin_the_driver_runs_is_ok(tmp_path):
+    result = compat_check(tmp_path, FakeNvml(), jax_probe("12"))
+    assert [f.code for f in result.findings] == ["compat.ok"]
+    assert result.findings[0].message == "jax 0.11.2 (CUDA 12) matches the driver and GPUs"
