@@ -101,7 +101,18 @@ playbook() {
 say "first converge"
 rc=0
 timed first_converge playbook converge-1.log || rc=$?
-python3 "$here/recap.py" "$work/logs/converge-1.log" || fail "first converge (exit $rc)"
+# site.yml bundles the roles' packages into one apt run and one pip run: each role's own
+# install task must then find nothing to do (a second apt or pip start costs seconds).
+python3 "$here/recap.py" "$work/logs/converge-1.log" \
+  --skipped "python_env : Install Python, venv support, Tk and the packaging library" \
+  --skipped "blas : Install OpenBLAS and LAPACK" \
+  --skipped "hdf5 : Install the HDF5 library and headers" \
+  --skipped "hdf5 : Install h5py into the venv" \
+  --skipped "graphviz : Install Graphviz" \
+  --skipped "graphviz : Install pydot into the venv" \
+  --skipped "opencv : Install OpenCV into the venv" \
+  --skipped "frameworks : Install TensorFlow and Keras 3 into the venv" ||
+  fail "first converge (exit $rc)"
 [ "$rc" = 0 ] || fail "first converge: ansible-playbook exited $rc"
 if [ -n "${DLSTATION_PROVE_MEASURE:-}" ]; then
   venv=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["python_env_venv_path"])' \

@@ -1,9 +1,10 @@
 """Read an ansible-playbook log: the PLAY RECAP counts, and which tasks changed or failed.
 
-    python tests/target/recap.py LOG [--changed N] [--allow-failed]
+    python tests/target/recap.py LOG [--changed N] [--allow-failed] [--skipped TASK]...
 
 Exits 1, naming the tasks, when a host failed or was unreachable (unless --allow-failed),
-or when --changed is given and a host's changed count differs from it.
+when --changed is given and a host's changed count differs from it, or when a TASK given
+with --skipped ran anywhere (or is not in the log at all: a renamed task must not pass).
 """
 
 from __future__ import annotations
@@ -79,15 +80,37 @@ def check(recaps: dict[str, HostRecap], changed: int | None, allow_failed: bool)
     return problems
 
 
+def not_skipped(text: str, task: str) -> list[str]:
+    """Problems with a task that must have been skipped on every host where it came up."""
+    lines = _ANSI.sub("", text).splitlines()
+    header = f"TASK [{task}] "
+    starts = [i for i, line in enumerate(lines) if line.startswith(header)]
+    if not starts:
+        return [f"task {task!r} is not in the log"]
+    problems = []
+    for start in starts:
+        for line in lines[start + 1 :]:
+            if _TASK_LINE.match(line) or line.startswith("PLAY "):
+                break
+            status = line.split(":", 1)[0]
+            if status in ("ok", "changed", "failed", "fatal"):
+                problems.append(f"task {task!r} ran ({line.strip()[:120]}), expected it skipped")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
     ap.add_argument("--changed", type=int, help="the changed count every host must report")
     ap.add_argument("--allow-failed", action="store_true", help="do not judge failed/unreachable")
+    ap.add_argument(
+        "--skipped", action="append", default=[], metavar="TASK", help="a task that must not run"
+    )
     args = ap.parse_args(argv)
     with open(args.log, encoding="utf-8", errors="replace") as f:
+        text = f.read()
         try:
-            recaps = parse(f.read())
+            recaps = parse(text)
         except ValueError as e:
             print(f"recap: {args.log}: {e}", file=sys.stderr)
             return 1
@@ -95,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = " ".join(f"{k}={v}" for k, v in rec.counts.items())
         print(f"recap: {rec.host}: {counts}", file=sys.stderr)
     problems = check(recaps, args.changed, args.allow_failed)
+    for task in args.skipped:
+        problems += not_skipped(text, task)
     for p in problems:
         print(f"recap: {p}", file=sys.stderr)
     return 1 if problems else 0

@@ -102,3 +102,15 @@ def test_cli_exit_codes(logs: dict[str, str], tmp_path: Path) -> None:
     assert recap.main([str(log), "--changed", "0"]) == 1
     log.write_text(logs["broken"])
     assert recap.main([str(log)]) == 1
+
+
+def test_skipped_tasks_are_checked_by_name(logs: dict[str, str], tmp_path: Path) -> None:
+    # "Break when asked" is skipped in the ok run; "Look around" runs; a typo is not there.
+    assert recap.not_skipped(logs["ok"], "Break when asked") == []
+    ran = recap.not_skipped(logs["ok"], "Look around")
+    assert ran and "expected it skipped" in ran[0]
+    assert recap.not_skipped(logs["ok"], "Look arund") == ["task 'Look arund' is not in the log"]
+    log = tmp_path / "run.log"
+    log.write_text(logs["ok"])
+    assert recap.main([str(log), "--skipped", "Break when asked"]) == 0
+    assert recap.main([str(log), "--skipped", "Look around"]) == 1
