@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -240,19 +241,29 @@ def _callbacks(keras: Any, epochs: int, steps: int, progress: ProgressFn | None)
     if progress is not None:
 
         class Progress(keras.callbacks.Callback):
-            # Reads no logs, so Keras may keep dispatching batches asynchronously.
+            # Reads no logs, so Keras may keep dispatching batches asynchronously. Keras
+            # then calls the batch hooks from a thread pool, out of order at times (seen
+            # with JAX on a GPU: batch 4 before batch 3): report a batch only when it is
+            # further than the last one reported. Keras waits for them at epoch end, so
+            # each epoch's last report is its last batch.
             async_safe = True
 
             def __init__(self) -> None:
                 super().__init__()
                 self.epoch = 0
+                self.done = 0
+                self.lock = threading.Lock()
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-                self.epoch = epoch + 1
-                progress(self.epoch, epochs, 0, steps)
+                with self.lock:
+                    self.epoch, self.done = epoch + 1, 0
+                    progress(self.epoch, epochs, 0, steps)
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                progress(self.epoch, epochs, batch + 1, steps)
+                with self.lock:
+                    if batch + 1 > self.done:
+                        self.done = batch + 1
+                        progress(self.epoch, epochs, self.done, steps)
 
         cbs.append(Progress())
     return timer, cbs

@@ -254,8 +254,8 @@ def test_keras_without_any_backend_fails_with_the_install_fix(tmp_path):
 def test_the_real_keras_probe_leaves_the_home_untouched(tmp_path):
     # Keras writes ~/.keras/keras.json on its first import; the doctor must change nothing.
     pytest.importorskip("keras")
-    env = isolated_env(tmp_path, HOME=str(tmp_path))
-    del env["KERAS_HOME"]
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "KERAS_HOME")}
+    env["HOME"] = str(tmp_path)
     outcome = run_child(["keras"], 120, env=env)
     assert outcome.ok and outcome.data["keras"]["ok"], outcome.data
     assert not (tmp_path / ".keras").exists()
