@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ class Options:
     frameworks: bool = True  # False: --no-frameworks
     nvml_lib: ModuleType | None = None  # None: the real pynvml
     train_command: list[str] | None = None  # None: `python -m dlcheck bench --quick --json`
+    today: date | None = None  # None: the real date (driver branches' end of life)
 
 
 class Context:
@@ -69,6 +71,9 @@ class Context:
             except BaseException as exc:  # noqa: BLE001 - handed to every waiter
                 future.set_exception(exc)
         return future.result()
+
+    def today(self) -> date:
+        return self.options.today or date.today()
 
     def host(self) -> HostInfo:
         return self._memo("host", lambda: probe_host(self.options.root))

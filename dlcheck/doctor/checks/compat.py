@@ -1,24 +1,18 @@
-"""Judge the chain: driver -> CUDA -> cuDNN -> framework build -> GPU architecture.
+"""Judge the chain: driver -> CUDA -> cuDNN -> framework build -> each GPU's architecture.
 
-The table it reads is dlcheck/compat/compat.json (sources cited there): NVIDIA's
-minimum-driver tables and TensorFlow's tested build configurations.
+The rules are dlcheck.compat.rules (NVIDIA's minor-version compatibility, PTX JIT,
+arch targets, the frameworks' own floors) over the table in compat.json, whose
+sections cite their sources. This check only gathers the facts and words them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dlcheck.compat import (
-    arch_supported,
-    driver_floor_for_cuda,
-    driver_for_cuda,
-    major_minor,
-    tensorflow_build,
-    tensorflow_for_driver_cuda,
-    version_at_least,
-)
+from dlcheck.compat import major_minor, rules, tensorflow_build
 from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.checks.cuda import effective
+from dlcheck.doctor.checks.driver import STATUS, gpus_of
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes.cuda import cuda_version_of_dir
@@ -36,18 +30,12 @@ def check(ctx: Context) -> CheckResult:
     builds = _builds(fw)
     findings: list[Finding] = []
     driver, driver_cuda = snap.driver_version, snap.cuda_driver_version
-    ccs = sorted(
-        {
-            str(x.fields["compute_capability"])
-            for x in snap.gpus
-            if x.fields.get("compute_capability")
-        }
-    )
+    gpus = gpus_of(snap)
     cudnn, cudnn_source = effective(cuda, "cudnn")
     facts: dict[str, Any] = {
         "driver_version": driver,
         "driver_cuda": driver_cuda,
-        "compute_capabilities": ccs,
+        "compute_capabilities": sorted({x.cc for x in gpus if x.cc}),
         "cudnn_version": cudnn,
         "cudnn_source": cudnn_source,
         "builds": builds,
@@ -61,7 +49,17 @@ def check(ctx: Context) -> CheckResult:
             )
         )
     for build in builds:
-        findings.extend(_judge(build, driver, driver_cuda, ccs, cudnn, cudnn_source))
+        rule_build = rules.Build(
+            build["framework"],
+            build["version"],
+            build["cuda"],
+            build["cudnn"],
+            tuple(build["archs"]),
+        )
+        verdicts = rules.judge_build(rule_build, gpus, driver, driver_cuda, ctx.today())
+        findings.extend(Finding(STATUS[v.status], v.code, v.message, v.hint) for v in verdicts)
+        if build["framework"] == "tensorflow":
+            findings.extend(_tensorflow_cudnn(build, cudnn, cudnn_source))
     findings.extend(_ld_library_path(cuda.ld_library_path, builds))
     if not builds and fw is not None:
         findings.append(
@@ -90,7 +88,7 @@ def check(ctx: Context) -> CheckResult:
 
 
 def _builds(fw: dict | None) -> list[dict[str, Any]]:
-    """What each framework was built against: CUDA, cuDNN, archs."""
+    """What each framework was built against, and what it loaded: CUDA, cuDNN, archs."""
     out: list[dict[str, Any]] = []
     if not fw:
         return out
@@ -123,13 +121,13 @@ def _builds(fw: dict | None) -> list[dict[str, Any]]:
     jax = fw.get("jax")
     if jax is not None and jax.ok and jax.facts.get("cuda"):
         f = jax.facts
-        # The plugin's name gives the CUDA major only; its cuDNN and archs are not reported.
+        # The plugin's name gives the CUDA major; the cuDNN is the one its process mapped.
         out.append(
             {
                 "framework": "jax",
                 "version": f.get("version"),
                 "cuda": f.get("cuda"),
-                "cudnn": None,
+                "cudnn": f.get("cudnn_loaded"),
                 "archs": [],
             }
         )
@@ -145,91 +143,34 @@ def _torch_cudnn(value: str | None) -> str | None:
     return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"  # cuDNN 8: major*1000 + minor*100
 
 
-def _judge(
-    build: dict[str, Any],
-    driver: str | None,
-    driver_cuda: str | None,
-    ccs: list[str],
-    cudnn: str | None,
-    cudnn_source: str | None,
+def _tensorflow_cudnn(
+    build: dict[str, Any], cudnn: str | None, cudnn_source: str | None
 ) -> list[Finding]:
-    name, version, cuda = build["framework"], build["version"], build["cuda"]
-    label = f"{name} {version}"
-    out: list[Finding] = []
-    need, have = major_minor(cuda), major_minor(driver_cuda)
-    if need and have and have < need:
-        pin = tensorflow_for_driver_cuda(driver_cuda or "") if name == "tensorflow" else None
-        branch = driver_for_cuda(cuda) or driver_floor_for_cuda(cuda)
-        hint = f"install NVIDIA driver {branch} or newer (the {str(branch).split('.')[0]} branch)"
-        if pin:
-            hint += f", or pin tensorflow=={pin}.* (built for a CUDA this driver runs)"
-        out.append(
+    """TensorFlow dlopens the cuDNN major it was built for; another major fails to load."""
+    built, found = major_minor(build.get("cudnn")), major_minor(cudnn)
+    label = f"tensorflow {build['version']}"
+    if built is None:
+        return []
+    if found is None:
+        return [
             Finding(
                 Status.FAIL,
-                "compat.driver_cuda_too_old",
-                f"{label} is built for CUDA {cuda}, but driver {driver} supports "
-                f"CUDA {driver_cuda} at most",
-                hint,
+                "compat.cudnn_missing",
+                f"{label} needs cuDNN {built[0]}, and none is installed",
+                f"pip install 'tensorflow[and-cuda]=={build['version']}'",
             )
-        )
-    floor = driver_floor_for_cuda(cuda) if cuda else None
-    if floor and version_at_least(driver, floor) is False:
-        out.append(
+        ]
+    if found[0] != built[0]:
+        return [
             Finding(
                 Status.FAIL,
-                "compat.driver_below_floor",
-                f"driver {driver} is below the CUDA {cuda} family minimum {floor} for {label}",
-                f"install NVIDIA driver {driver_for_cuda(cuda) or floor} or newer",
+                "compat.cudnn_major_mismatch",
+                f"{label} is built for cuDNN {build.get('cudnn')}, but cuDNN {cudnn} "
+                f"({cudnn_source}) is what it will load",
+                f"pip install 'tensorflow[and-cuda]=={build['version']}' (brings cuDNN {built[0]})",
             )
-        )
-    built_cudnn = major_minor(build.get("cudnn"))
-    found_cudnn = major_minor(cudnn)
-    if built_cudnn and name == "tensorflow":
-        if found_cudnn is None:
-            out.append(
-                Finding(
-                    Status.FAIL,
-                    "compat.cudnn_missing",
-                    f"{label} needs cuDNN {built_cudnn[0]}, and none is installed",
-                    "pip install 'tensorflow[and-cuda]'",
-                )
-            )
-        elif found_cudnn[0] != built_cudnn[0]:
-            out.append(
-                Finding(
-                    Status.FAIL,
-                    "compat.cudnn_major_mismatch",
-                    f"{label} is built for cuDNN {build.get('cudnn')}, but cuDNN {cudnn} "
-                    f"({cudnn_source}) is what it will load",
-                    f"pip install 'tensorflow[and-cuda]=={version}' "
-                    f"(brings cuDNN {built_cudnn[0]})",
-                )
-            )
-    archs = build.get("archs") or []
-    for cc in ccs:
-        ok = arch_supported(cc, archs)
-        if ok is False:
-            out.append(
-                Finding(
-                    Status.FAIL,
-                    "compat.arch_unsupported",
-                    f"{label} has no code for compute capability {cc} "
-                    f"(built for {', '.join(archs)})",
-                    f"use a {name} release built for sm_{cc.replace('.', '')}, "
-                    "or build from source",
-                )
-            )
-    if not out:
-        out.append(
-            Finding(
-                Status.OK,
-                "compat.ok",
-                f"{label} (CUDA {cuda}"
-                + (f", cuDNN {build['cudnn']}" if build.get("cudnn") else "")
-                + ") matches the driver and GPUs",
-            )
-        )
-    return out
+        ]
+    return []
 
 
 def _ld_library_path(entries: list[str], builds: list[dict[str, Any]]) -> list[Finding]:

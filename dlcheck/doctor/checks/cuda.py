@@ -23,7 +23,7 @@ def effective(probe: CudaProbe, name: str) -> tuple[str | None, str | None]:
 
     TensorFlow and PyTorch wheels look for the nvidia-* wheels in site-packages first.
     """
-    lib = probe.first(name, "pip") or probe.first(name, "system")
+    lib = probe.newest(name, "pip") or probe.newest(name, "system")
     return (lib.version, lib.source) if lib else (None, None)
 
 
@@ -115,7 +115,7 @@ def _ld_library_path(p: CudaProbe, cudart: str | None) -> list[Finding]:
                 "keep one CUDA in LD_LIBRARY_PATH, or none: pip wheels need none",
             )
         )
-    wheel = p.first("cudart", "pip")
+    wheel = p.newest("cudart", "pip")
     wheel_mm = major_minor(wheel.version) if wheel else None
     for entry, version in versions.items():
         mm = major_minor(version)

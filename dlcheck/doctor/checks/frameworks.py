@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlcheck.compat import arch_supported
-from dlcheck.doctor.checks import make_result
+from dlcheck.compat import rules
+from dlcheck.doctor.checks import import_errors, make_result
 from dlcheck.doctor.checks.cuda import has_gpu
+from dlcheck.doctor.checks.driver import gpus_of
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes.frameworks import EXTRAS, FRAMEWORKS, FrameworkProbe
@@ -30,25 +31,31 @@ def check(ctx: Context) -> CheckResult:
             facts[name] = None
             continue
         facts[name] = _facts(name, p)
-        findings.extend(_child_failure(name, p, reported))
+        findings.extend(_child_failure(ctx, name, p, reported))
         if p.installed is False:
             findings.append(
                 Finding(
                     Status.SKIP,
                     f"frameworks.{name}_not_installed",
                     f"{TITLES[name]} is not installed",
-                    f"pip install 'dlcheck[{EXTRAS[name]}]'",
+                    f"pip install 'dlcheck[{rules.extra_for_host(EXTRAS[name], gpu)}]'",
                 )
             )
             facts[name] = None
             continue
         if p.installed and not p.ok:
+            text = "\n".join([str(p.error), str(p.facts.get("traceback_tail") or "")])
+            cause = _cause(ctx, name, text + "\n" + (p.outcome.stderr if p.outcome else ""))
             findings.append(
                 Finding(
                     Status.FAIL,
-                    f"frameworks.{name}_import_failed",
-                    f"{TITLES[name]} is installed but fails: {p.error}",
-                    f"reinstall it: pip install --force-reinstall 'dlcheck[{EXTRAS[name]}]'",
+                    cause.code if cause else f"frameworks.{name}_import_failed",
+                    f"{TITLES[name]} is installed but fails: "
+                    + (cause.message if cause else str(p.error)),
+                    cause.hint
+                    if cause
+                    else "reinstall it: pip install --force-reinstall "
+                    f"'dlcheck[{rules.extra_for_host(EXTRAS[name], gpu)}]'",
                 )
             )
         if name == "tensorflow":
@@ -56,18 +63,9 @@ def check(ctx: Context) -> CheckResult:
         elif name == "torch" and p.ok:
             findings.extend(_torch(p, gpu, facts[name]))
         elif name == "keras" and p.ok:
-            findings.extend(_keras(p))
-        elif name == "jax" and p.ok and gpu and p.facts.get("backend") == "cpu":
-            # JAX's CUDA wheels come per CUDA major; the driver's decides which one runs.
-            cuda = (ctx.gpu().nvml.cuda_driver_version or "12").split(".")[0]
-            findings.append(
-                Finding(
-                    Status.WARN,
-                    "frameworks.jax_cpu_only",
-                    "JAX runs on the CPU although an NVIDIA GPU is present",
-                    f"pip install 'jax[cuda{cuda}]'",
-                )
-            )
+            findings.extend(_keras(p, gpu))
+        elif name == "jax" and p.ok and p.facts.get("backend") == "cpu":
+            findings.extend(_jax_cpu_only(ctx))
         if p.ok:
             parts.append(_short(name, p))
         elif p.installed is not False:
@@ -106,7 +104,8 @@ def _facts(name: str, p: FrameworkProbe) -> dict[str, Any]:
             "cudnn",
         ):
             base[key] = f.get(key)
-        base["arch_ok"] = arch_supported(f.get("compute_capability"), f.get("arch_list") or [])
+        how = rules.coverage(f.get("compute_capability"), f.get("arch_list") or [], f.get("cuda"))
+        base["arch_ok"] = None if how == rules.UNKNOWN else how in (rules.SASS, rules.PTX)
     elif name == "jax":
         for key in ("devices", "backend", "cuda_plugin", "cuda"):
             base[key] = f.get(key)
@@ -115,12 +114,46 @@ def _facts(name: str, p: FrameworkProbe) -> dict[str, Any]:
     return base
 
 
-def _child_failure(name: str, p: FrameworkProbe, reported: set[int]) -> list[Finding]:
+def _cause(ctx: Context, name: str, text: str) -> import_errors.Cause | None:
+    cuda = ctx.cuda()
+    return import_errors.classify(
+        name, text, cuda.ld_library_path, cuda.ld_library_path_cuda, ctx.host().cpu_flags
+    )
+
+
+def _jax_cpu_only(ctx: Context) -> list[Finding]:
+    """JAX's CUDA plugins come per CUDA major: name the one this driver and GPU run.
+    Nothing to say while NVML itself fails: the gpu check names that cause."""
+    snap = ctx.gpu().nvml
+    if snap.error or not snap.gpus:
+        return []
+    gpus = [g for g in gpus_of(snap) if g.cc]
+    plugins = {rules.jax_plugin_for(g, snap.driver_version) for g in gpus}
+    plugin = min(plugins, key=lambda x: x or "") if plugins else None
+    hint = (
+        f"pip install 'jax[{plugin}]' (the CUDA plugin this driver and GPU run)"
+        if plugin
+        else "no JAX CUDA plugin runs on this driver and GPU (see the compat check)"
+    )
+    return [
+        Finding(
+            Status.WARN,
+            "frameworks.jax_cpu_only",
+            "JAX runs on the CPU although an NVIDIA GPU is present",
+            hint,
+        )
+    ]
+
+
+def _child_failure(ctx: Context, name: str, p: FrameworkProbe, reported: set[int]) -> list[Finding]:
     """One finding per failed child (TensorFlow and Keras share one)."""
     o = p.outcome
     if o is None or o.ok or id(o) in reported:
         return []
     reported.add(id(o))
+    cause = _cause(ctx, name, o.message + "\n" + o.stderr)
+    if cause is not None:
+        return [Finding(Status.FAIL, cause.code, f"{TITLES[name]}: {cause.message}", cause.hint)]
     stderr = (" | last stderr: " + " / ".join(o.stderr_tail[-4:])) if o.stderr_tail else ""
     hints = {
         "signal": "a native library crashed on import: check the driver/CUDA/cuDNN versions "
@@ -195,7 +228,7 @@ def _lib_hint(lib: str) -> str:
     )
 
 
-def _keras(p: FrameworkProbe) -> list[Finding]:
+def _keras(p: FrameworkProbe, gpu: bool) -> list[Finding]:
     """Keras 3 imports the backend it is configured for; a missing one breaks `import keras`."""
     f = p.facts
     if not f.get("configured_backend_missing"):
@@ -207,7 +240,8 @@ def _keras(p: FrameworkProbe) -> list[Finding]:
                 Status.FAIL,
                 "frameworks.keras_no_backend",
                 "Keras is installed but none of its backends (TensorFlow, JAX, PyTorch) is",
-                "pip install 'dlcheck[tf]' (or 'dlcheck[torch]', 'dlcheck[jax]')",
+                f"pip install 'dlcheck[{rules.extra_for_host('tf', gpu)}]' "
+                "(or 'dlcheck[torch]', 'dlcheck[jax]')",
             )
         ]
     by = f.get("configured_by")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlcheck.doctor import nvml
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks import driver, make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes import Unavailable
@@ -62,6 +62,13 @@ def check(ctx: Context) -> CheckResult:
             )
         )
 
+    facts["module_flavour"] = p.module_flavour
+    findings.extend(driver.vfio_bound(pci, len(snap.gpus)))
+    hidden = driver.container_without_gpu(ctx.host().container, pci, p.device_nodes, snap)
+    if hidden is not None:
+        findings.append(hidden)
+        return make_result("gpu", "GPU", "GPU not passed into this container", findings, facts)
+
     no_device_errors = {nvml.LIBRARY_NOT_FOUND, nvml.DRIVER_NOT_LOADED, nvml.MODULE_MISSING}
     if snap.error and not pci and snap.error.kind in no_device_errors and not p.nouveau_loaded:
         if findings:
@@ -89,6 +96,7 @@ def check(ctx: Context) -> CheckResult:
             "gpu", "GPU", "driver present, no NVIDIA GPU", findings, facts, Status.SKIP
         )
 
+    findings.extend(driver.driver_and_modules(snap, p.module_flavour, ctx.today()))
     for gpu in snap.gpus:
         findings.extend(_judge_gpu(gpu))
     findings.extend(_visible_devices(ctx.env.get("CUDA_VISIBLE_DEVICES"), snap.gpus))

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlcheck.compat import parse_version
 from dlcheck.doctor.probes import Unavailable, run_tool
 
 CUDA_HOMES = "/usr/local/cuda*"
@@ -38,18 +39,26 @@ class CudaProbe:
     libraries: list[Library] = field(default_factory=list)
     wheels: dict[str, str] = field(default_factory=dict)  # nvidia-* distribution -> version
     ld_library_path: list[str] = field(default_factory=list)
+    # LD_LIBRARY_PATH entry -> the CUDA/cuDNN libraries in it, which shadow the wheels' own.
+    ld_library_path_cuda: dict[str, list[str]] = field(default_factory=dict)
 
-    def first(self, name: str, source: str | None = None) -> Library | None:
-        for lib in self.libraries:
-            if lib.name == name and (source is None or lib.source == source):
-                return lib
-        return None
+    def newest(self, name: str, source: str | None = None) -> Library | None:
+        """The newest copy: never whichever a directory happened to list first."""
+        found = [
+            lib
+            for lib in self.libraries
+            if lib.name == name and (source is None or lib.source == source)
+        ]
+        return max(
+            found, key=lambda lib: (parse_version(lib.version) or (), lib.path), default=None
+        )
 
 
 def probe_cuda(env: dict[str, str] | None = None) -> CudaProbe:
     env = dict(os.environ) if env is None else env
     probe = CudaProbe()
     probe.ld_library_path = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
+    probe.ld_library_path_cuda = cuda_libraries_in(probe.ld_library_path)
     _nvcc(probe, env)
     _pip_wheels(probe)
     _system_libraries(probe)
@@ -193,3 +202,22 @@ def cuda_version_of_dir(path: str) -> str | None:
     real = os.path.realpath(path)
     match = re.search(r"cuda-?(\d+\.\d+)", real)
     return match.group(1) if match else None
+
+
+CUDA_LIBRARY_GLOBS = ("libcudnn*.so*", "libcudart.so*", "libcublas*.so*")
+
+
+def cuda_libraries_in(directories: list[str]) -> dict[str, list[str]]:
+    """The CUDA runtime, cuBLAS and cuDNN files in each directory (those that have any)."""
+    found: dict[str, list[str]] = {}
+    for directory in directories:
+        names = sorted(
+            {
+                Path(p).name
+                for pattern in CUDA_LIBRARY_GLOBS
+                for p in glob.glob(f"{directory}/{pattern}")
+            }
+        )
+        if names:
+            found[directory] = names
+    return found

@@ -8,6 +8,7 @@ from types import ModuleType
 
 from dlcheck.doctor import nvml
 from dlcheck.doctor.probes import Unavailable
+from dlcheck.doctor.probes.devices import device_nodes, kernel_module_flavour
 from dlcheck.doctor.probes.sysfs import read_text, under
 
 NVIDIA_VENDOR = "0x10de"
@@ -29,6 +30,8 @@ class GpuProbe:
     nvidia_module_loaded: bool
     nvml: nvml.NvmlSnapshot
     unreadable: list[str] = field(default_factory=list)
+    module_flavour: str | None = None  # 'open' / 'proprietary' / None (not loaded)
+    device_nodes: list[str] = field(default_factory=list)  # /dev/nvidia*
 
 
 def nvidia_pci_devices(root: Path) -> tuple[list[PciDevice] | Unavailable, list[str]]:
@@ -87,4 +90,6 @@ def probe_gpu(root: Path = Path("/"), nvml_lib: ModuleType | None = None) -> Gpu
         nvidia_module_loaded=module_loaded(root, "nvidia"),
         nvml=nvml.query(nvml_lib),
         unreadable=unreadable,
+        module_flavour=kernel_module_flavour(root),
+        device_nodes=device_nodes(root),
     )

@@ -67,8 +67,8 @@ class FakeNvml:
     def __init__(
         self,
         gpus: list[dict[str, Any]] | None = None,
-        driver: str = "570.86.15",
-        cuda: int = 12080,
+        driver: str = "580.95.05",  # R580, long term support
+        cuda: int = 13000,
         init_error: int | None = None,
         not_supported: set[str] | None = None,
         field_errors: dict[str, int] | None = None,

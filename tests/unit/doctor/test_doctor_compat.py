@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 from doctor_fakes import H100, FakeNvml, fake_root, make_pci
 
 from dlcheck import compat
@@ -36,35 +35,11 @@ PIP_CUDA = CudaProbe(
 )
 
 
-@pytest.mark.parametrize(
-    ("cc", "archs", "ok"),
-    [
-        ("8.6", ["sm_80"], True),  # same major, higher minor: the sm_80 cubin runs
-        ("8.0", ["sm_86"], False),  # lower minor cannot run a newer cubin
-        ("9.0", ["sm_80", "compute_90"], True),  # PTX JIT
-        ("10.0", ["sm_80", "compute_90"], True),  # PTX JITs forward
-        ("7.5", ["sm_80", "compute_80"], False),
-        ("9.0", ["sm_90a"], True),
-        ("10.0", ["sm_90a"], False),  # arch-specific code runs on that arch only
-        ("3.5", ["sm_50", "sm_60"], False),
-    ],
-)
-def test_arch_supported(cc, archs, ok):
-    assert compat.arch_supported(cc, archs) is ok
-
-
-def test_arch_unknown_is_none():
-    assert compat.arch_supported(None, ["sm_80"]) is None
-    assert compat.arch_supported("8.0", []) is None
-
-
 def test_version_helpers():
     assert compat.cuda_version_from_int(12080) == "12.8"
     assert compat.cuda_version_from_int(11040) == "11.4"
     assert compat.major_minor("12.5.82") == (12, 5)
-    assert compat.driver_for_cuda("12.5.1") == "555.42.02"
-    assert compat.tensorflow_for_driver_cuda("12.4") == "2.17"
-    assert compat.tensorflow_for_driver_cuda("11.4") is None
+    assert compat.tensorflow_build("2.19.1")["versions"] == ["2.18", "2.19"]
 
 
 def compat_check(tmp_path, lib, frameworks, cuda=PIP_CUDA):
@@ -86,22 +61,42 @@ def test_healthy_h100_with_tf_2_21(tmp_path):
     assert result.facts["builds"][0]["cuda"] == "12.5.1"
 
 
-def test_old_driver_against_new_build_names_driver_branch(tmp_path):
+def test_driver_of_an_older_cuda_major_fails_with_a_branch_that_runs_the_gpu(tmp_path):
     lib = FakeNvml(driver="470.82.01", cuda=11040)
     result = compat_check(tmp_path, lib, tf(TF_2_21_GPU))
     assert result.status == Status.FAIL
     found = {f.code: f for f in result.findings}
-    too_old = found["compat.driver_cuda_too_old"]
-    assert "CUDA 12.5.1" in too_old.message and "11.4" in too_old.message
-    assert "555.42.02" in too_old.hint and "555 branch" in too_old.hint
-    assert found["compat.driver_below_floor"].status == Status.FAIL
+    too_old = found["compat.driver_below_cuda_major"]
+    assert "CUDA 12.5.1" in too_old.message and "525.60.13" in too_old.message
+    assert "the 580 branch" in too_old.hint  # an H100: the long-term branch runs it
 
 
-def test_driver_a_minor_behind_suggests_a_tf_pin(tmp_path):
+def test_debian_12_a100_on_driver_535_passes_tf_2_21(tmp_path):
+    a100 = copy.deepcopy(H100)
+    a100.update(name="NVIDIA A100-SXM4-40GB", cc=(8, 0))
+    result = compat_check(
+        tmp_path, FakeNvml(gpus=[a100], driver="535.247.01", cuda=12020), tf(TF_2_21_GPU)
+    )
+    assert result.status == Status.OK, result.findings
+
+
+def test_driver_a_minor_behind_runs_compiled_code(tmp_path):
+    # Minor-version compatibility: CUDA 12.5.1 build on a CUDA 12.4 driver, L4 has sm_89.
+    l4 = copy.deepcopy(H100)
+    l4.update(name="NVIDIA L4", cc=(8, 9))
+    result = compat_check(
+        tmp_path, FakeNvml(gpus=[l4], driver="550.54.14", cuda=12040), tf(TF_2_21_GPU)
+    )
+    assert not [f for f in result.findings if f.status == Status.FAIL], result.findings
+
+
+def test_ptx_only_gpu_on_a_driver_a_minor_behind_gets_a_tf_pin(tmp_path):
+    # The H100 has only compute_90 PTX from CUDA 12.5: JIT needs a CUDA 12.5 driver.
     lib = FakeNvml(driver="550.54.14", cuda=12040)
     result = compat_check(tmp_path, lib, tf(TF_2_21_GPU))
-    hint = {f.code: f for f in result.findings}["compat.driver_cuda_too_old"].hint
-    assert "tensorflow==2.17.*" in hint
+    found = {f.code: f for f in result.findings}
+    hint = found["compat.ptx_needs_newer_driver"].hint
+    assert "tensorflow[and-cuda]==2.17.*" in hint  # CUDA 12.3's PTX: this driver JITs it
 
 
 def test_cudnn_major_mismatch(tmp_path):
@@ -121,16 +116,43 @@ def test_arch_not_in_build(tmp_path):
     assert result.status == Status.FAIL
 
 
-def test_torch_build_judged_too(tmp_path):
-    torch = FrameworkProbe(
-        "torch",
-        True,
-        True,
-        facts={"version": "2.13.0+cu130", "cuda": "13.0", "cudnn": "91000", "arch_list": ["sm_90"]},
-    )
-    result = compat_check(tmp_path, FakeNvml(), {"torch": torch})
+def test_tf_2_21_on_an_rtx_5090_fails(tmp_path):
+    rtx = copy.deepcopy(H100)
+    rtx.update(name="NVIDIA GeForce RTX 5090", cc=(12, 0))
+    result = compat_check(tmp_path, FakeNvml(gpus=[rtx]), tf(TF_2_21_GPU))
+    found = {f.code: f for f in result.findings}
+    assert found["compat.ptx_too_old"].status == Status.FAIL
+    assert "sm_120" in found["compat.ptx_too_old"].hint
+    assert result.status == Status.FAIL
+
+
+def torch_probe(version, cuda, archs):
+    facts = {"version": version, "cuda": cuda, "cudnn": "91000", "arch_list": archs}
+    return {"torch": FrameworkProbe("torch", True, True, facts=facts)}
+
+
+def test_torch_cuda_13_2_on_driver_580_is_not_too_old(tmp_path):
+    probe = torch_probe("2.13.0+cu132", "13.2", ["sm_75", "sm_80", "sm_90", "sm_100", "sm_120"])
+    result = compat_check(tmp_path, FakeNvml(), probe)
     assert result.facts["builds"][0]["cudnn"] == "9.10.0"
-    assert "compat.driver_cuda_too_old" in {f.code for f in result.findings}  # 12.8 < 13.0
+    assert result.status == Status.OK, result.findings
+
+
+def test_torch_cuda_13_on_a_cuda_12_driver_fails(tmp_path):
+    probe = torch_probe("2.11.0+cu130", "13.0", ["sm_90"])
+    result = compat_check(tmp_path, FakeNvml(driver="570.86.15", cuda=12080), probe)
+    assert "compat.driver_below_cuda_major" in {f.code for f in result.findings}
+
+
+def test_mixed_a100_and_t4_names_the_uncovered_gpu(tmp_path):
+    a100, t4 = copy.deepcopy(H100), copy.deepcopy(H100)
+    a100.update(name="NVIDIA A100", cc=(8, 0))
+    t4.update(name="Tesla T4", cc=(7, 5), uuid="GPU-00000000-0000-0000-0000-000000000001")
+    probe = torch_probe("2.5.1+cu124", "12.4", ["sm_80", "sm_86", "sm_90"])
+    result = compat_check(tmp_path, FakeNvml(gpus=[a100, t4]), probe)
+    bad = [f for f in result.findings if f.status == Status.FAIL]
+    assert [f.code for f in bad] == ["compat.arch_unsupported"]
+    assert bad[0].message.startswith("GPU 1 (Tesla T4")
 
 
 def test_no_gpu_skips(tmp_path):
@@ -149,15 +171,16 @@ def jax_probe(cuda):
 
 
 def test_jax_cuda_plugin_newer_than_the_driver_fails(tmp_path):
-    # jax-cuda13-plugin on a driver whose CUDA is 12.8 (FakeNvml's default).
-    result = compat_check(tmp_path, FakeNvml(), jax_probe("13"))
+    # jax-cuda13-plugin on an R570 driver (CUDA 12.8).
+    lib = FakeNvml(driver="570.86.15", cuda=12080)
+    result = compat_check(tmp_path, lib, jax_probe("13"))
     found = {f.code: f for f in result.findings}
     assert result.facts["builds"][0]["framework"] == "jax"
-    assert "jax 0.11.2 is built for CUDA 13" in found["compat.driver_cuda_too_old"].message
+    assert "jax 0.11.2 is built for CUDA 13" in found["compat.driver_below_cuda_major"].message
     assert result.status == Status.FAIL
 
 
 def test_jax_cuda_plugin_the_driver_runs_is_ok(tmp_path):
-    result = compat_check(tmp_path, FakeNvml(), jax_probe("12"))
+    result = compat_check(tmp_path, FakeNvml(), jax_probe("13"))
     assert [f.code for f in result.findings] == ["compat.ok"]
-    assert result.findings[0].message == "jax 0.11.2 (CUDA 12) matches the driver and GPUs"
+    assert result.findings[0].message.startswith("jax 0.11.2 (CUDA 13) runs on this driver")

@@ -71,7 +71,7 @@ def test_healthy_h100_all_fields_and_shutdown():
     lib = FakeNvml()
     snap = nvml.query(lib)
     assert snap.error is None
-    assert (snap.driver_version, snap.cuda_driver_version) == ("570.86.15", "12.8")
+    assert (snap.driver_version, snap.cuda_driver_version) == ("580.95.05", "13.0")
     (gpu,) = snap.gpus
     f = gpu.fields
     assert f["name"] == "NVIDIA H100 80GB HBM3"
@@ -134,7 +134,7 @@ def test_healthy_gpu_check(root):
     result = gpu_check(root, FakeNvml())
     assert result.status == Status.OK
     assert result.facts["nvidia_pci_devices"] == 1
-    assert result.facts["cuda_driver_version"] == "12.8"
+    assert result.facts["cuda_driver_version"] == "13.0"
     assert result.facts["gpus"][0]["uuid"] == H100["uuid"]
     assert "H100" in result.summary
 
