@@ -59,7 +59,12 @@ def check(ctx: Context) -> CheckResult:
         verdicts = rules.judge_build(rule_build, gpus, driver, driver_cuda, ctx.today())
         findings.extend(Finding(STATUS[v.status], v.code, v.message, v.hint) for v in verdicts)
         if build["framework"] == "tensorflow":
-            findings.extend(_tensorflow_cudnn(build, cudnn, cudnn_source))
+            # What TensorFlow's process mapped beats a guess from what is on disk.
+            loaded = build["loaded"].get("cudnn") or {}
+            if loaded.get("version"):
+                findings.extend(_tensorflow_cudnn(build, loaded["version"], loaded["path"]))
+            else:
+                findings.extend(_tensorflow_cudnn(build, cudnn, cudnn_source))
     findings.extend(_ld_library_path(cuda.ld_library_path, builds))
     if not builds and fw is not None:
         findings.append(
@@ -103,6 +108,7 @@ def _builds(fw: dict | None) -> list[dict[str, Any]]:
                 "cuda": f.get("cuda") or row.get("cuda"),
                 "cudnn": f.get("cudnn") or row.get("cudnn"),
                 "archs": f.get("archs") or row.get("archs") or [],
+                "loaded": f.get("loaded") or {},
             }
         )
     torch = fw.get("torch")
@@ -116,19 +122,22 @@ def _builds(fw: dict | None) -> list[dict[str, Any]]:
                 "cuda": f.get("cuda"),
                 "cudnn": _torch_cudnn(cudnn),
                 "archs": f.get("arch_list") or [],
+                "loaded": f.get("loaded") or {},
             }
         )
     jax = fw.get("jax")
     if jax is not None and jax.ok and jax.facts.get("cuda"):
         f = jax.facts
         # The plugin's name gives the CUDA major; the cuDNN is the one its process mapped.
+        loaded = f.get("loaded") or {}
         out.append(
             {
                 "framework": "jax",
                 "version": f.get("version"),
                 "cuda": f.get("cuda"),
-                "cudnn": f.get("cudnn_loaded"),
+                "cudnn": (loaded.get("cudnn") or {}).get("version"),
                 "archs": [],
+                "loaded": loaded,
             }
         )
     return out

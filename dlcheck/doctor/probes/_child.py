@@ -56,6 +56,7 @@ def _tensorflow():
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
             out["gpu_op_ok"] = False
             out["gpu_op_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    out["loaded"] = _loaded_cuda_libraries()
     return out
 
 
@@ -127,6 +128,12 @@ def _torch():
         out["device_name"] = torch.cuda.get_device_name(0)
         major, minor = torch.cuda.get_device_capability(0)
         out["compute_capability"] = f"{major}.{minor}"
+        try:  # a small convolution maps the cuDNN torch really uses
+            x = torch.ones((1, 1, 4, 4), device="cuda")
+            torch.nn.functional.conv2d(x, torch.ones((1, 1, 3, 3), device="cuda")).cpu()
+        except Exception as exc:  # noqa: BLE001 - reported, the maps still say what loaded
+            out["gpu_op_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    out["loaded"] = _loaded_cuda_libraries()
     return out
 
 
@@ -147,13 +154,60 @@ def _jax():
     import jax
 
     plugin, cuda = _jax_cuda_plugin()
-    return {
+    out = {
         "version": jax.__version__,
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "cuda_plugin": plugin,
         "cuda": cuda,
     }
+    if out["backend"] == "gpu":
+        try:  # a small op on the default backend maps the libraries JAX really uses
+            jax.numpy.ones(4).sum().block_until_ready()
+        except Exception as exc:  # noqa: BLE001
+            out["gpu_op_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    out["loaded"] = _loaded_cuda_libraries()
+    return out
+
+
+# The mapped file names of the CUDA runtime and cuDNN ('libcudnn.so.9', 'libcudart.so.12.8.90').
+CUDA_LIBRARIES = {"cudnn": "libcudnn.so", "cudart": "libcudart.so"}
+
+
+def _loaded_cuda_libraries():
+    """{kind: {"path", "version"}} of the CUDA runtime and cuDNN mapped in this process:
+    what the framework really loaded, wherever the loader found it."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = sorted({line.split(None, 5)[-1].strip() for line in maps if "/" in line})
+    except OSError:
+        return {}
+    out = {}
+    for kind, prefix in CUDA_LIBRARIES.items():
+        for path in paths:
+            if os.path.basename(path).startswith(prefix):
+                out[kind] = {"path": path, "version": _library_version(path)}
+                break
+    return out
+
+
+def _library_version(path):
+    """The full version from the file name (libcudnn.so.9.8.0), else from the pip wheel
+    that installed the file (nvidia-cudnn-cu12 9.8.0.87), else None."""
+    import re
+
+    found = re.search(r"\.so\.(\d+(?:\.\d+)+)$", os.path.realpath(path))
+    if found:
+        return found.group(1)
+    real = os.path.realpath(path)
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if not name.startswith("nvidia-"):
+            continue
+        for file in dist.files or []:
+            if file.name == os.path.basename(path) and os.path.realpath(file.locate()) == real:
+                return dist.version
+    return None
 
 
 def _module_version(name):

@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pynvml
 import pytest
 from doctor_fakes import H100, FakeNvml, fake_root, make_pci
 
 from dlcheck.doctor.checks import import_errors, registry
+from dlcheck.doctor.checks.cuda import effective
 from dlcheck.doctor.context import Context, Options
 from dlcheck.doctor.model import Status
 from dlcheck.doctor.probes.child import ChildOutcome
-from dlcheck.doctor.probes.cuda import CudaProbe
+from dlcheck.doctor.probes.cuda import CudaProbe, Library
 from dlcheck.doctor.probes.devices import kernel_module_flavour
-from dlcheck.doctor.probes.frameworks import FrameworkProbe
+from dlcheck.doctor.probes.frameworks import FrameworkProbe, probe_frameworks
 from dlcheck.doctor.probes.host import HostInfo
 
 NVIDIA_3D = ("0x10de", "0x030200")
@@ -276,3 +278,77 @@ def test_classify_reads_numpy_before_the_libraries_it_mentions():
     text = "compiled using NumPy 1.x ... libcudnn.so.9: cannot open shared object file"
     cause = import_errors.classify("tensorflow", text, [], {}, None)
     assert cause is not None and cause.code == "frameworks.tensorflow_numpy_abi"
+
+
+# --- what the framework really loads ---------------------------------------------------
+
+# A JAX whose process maps a cuDNN, as the real one does after its first GPU op.
+FAKE_JAX_MAPPING_CUDNN = """
+import mmap, os
+_file = open(os.path.join(os.environ["FAKE_CUDNN_DIR"], "libcudnn.so.9.3.0"), "rb")
+_map = mmap.mmap(_file.fileno(), 0, access=mmap.ACCESS_READ)
+__version__ = "0.11.2"
+default_backend = lambda: "gpu"
+devices = lambda: ["cuda:0"]
+"""
+
+
+def test_child_reports_the_cudnn_its_process_mapped(tmp_path):
+    site, libs = tmp_path / "site", tmp_path / "libs"
+    (site / "jax").mkdir(parents=True)
+    (site / "jax/__init__.py").write_text(FAKE_JAX_MAPPING_CUDNN)
+    libs.mkdir()
+    (libs / "libcudnn.so.9.3.0").write_bytes(b"\0" * 4096)
+    env = dict(os.environ, PYTHONPATH=str(site), FAKE_CUDNN_DIR=str(libs))
+    probe = probe_frameworks(60.0, None, env)["jax"]
+    assert probe.ok, probe.error
+    assert probe.facts["loaded"]["cudnn"] == {
+        "path": str(libs / "libcudnn.so.9.3.0"),
+        "version": "9.3.0",
+    }
+
+
+def test_jax_judged_by_the_cudnn_it_loaded(root):
+    make_pci(root, "0000:01:00.0", *NVIDIA_3D, driver="nvidia")
+    facts = {
+        "version": "0.11.2",
+        "backend": "gpu",
+        "cuda": "13",
+        "loaded": {
+            "cudnn": {"path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.9.3.0", "version": "9.3.0"}
+        },
+    }
+    probes = {"jax": FrameworkProbe("jax", True, True, facts=facts)}
+    finding = codes(run("compat", root, FakeNvml(), probes, cuda=CudaProbe()))[
+        "compat.jax_cudnn_too_old"
+    ]
+    assert "9.3.0" in finding.message and "9.8" in finding.message
+
+
+def test_tensorflow_judged_by_the_cudnn_it_loaded_not_the_one_on_disk(root):
+    make_pci(root, "0000:01:00.0", *NVIDIA_3D, driver="nvidia")
+    loaded = {"cudnn": {"path": "/opt/cudnn8/lib/libcudnn.so.8.9.7", "version": "8.9.7"}}
+    facts = {
+        "version": "2.21.0",
+        "built_with_cuda": True,
+        "cuda": "12.5.1",
+        "cudnn": "9",
+        "archs": ["sm_60", "sm_70", "sm_80", "sm_89", "compute_90"],
+        "gpus": ["/physical_device:GPU:0"],
+        "loaded": loaded,
+    }
+    disk = CudaProbe(
+        libraries=[Library("cudnn", "9.3.0.75", "/venv/nvidia/cudnn/lib/libcudnn.so.9", "pip")]
+    )
+    probes = {"tensorflow": FrameworkProbe("tensorflow", True, True, facts=facts)}
+    finding = codes(run("compat", root, FakeNvml(), probes, cuda=disk))[
+        "compat.cudnn_major_mismatch"
+    ]
+    assert "/opt/cudnn8/lib/libcudnn.so.8.9.7" in finding.message
+
+
+def test_effective_cudnn_does_not_depend_on_listing_order():
+    old = Library("cudnn", "8.9.7.29", "/venv/a/nvidia/cudnn/lib/libcudnn.so.8", "pip")
+    new = Library("cudnn", "9.8.0.87", "/venv/b/nvidia/cudnn/lib/libcudnn.so.9", "pip")
+    assert effective(CudaProbe(libraries=[old, new]), "cudnn") == ("9.8.0.87", "pip")
+    assert effective(CudaProbe(libraries=[new, old]), "cudnn") == ("9.8.0.87", "pip")
