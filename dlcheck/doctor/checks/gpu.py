@@ -41,6 +41,7 @@ def check(ctx: Context) -> CheckResult:
         "pci": [{"address": d.address, "device_id": d.device_id, "driver": d.driver} for d in pci],
         "nouveau_loaded": p.nouveau_loaded,
         "nvidia_module_loaded": p.nvidia_module_loaded,
+        "module_flavour": p.module_flavour,
         "driver_version": snap.driver_version,
         "cuda_driver_version": snap.cuda_driver_version,
         "nvml_error": snap.error.kind if snap.error else None,
@@ -62,7 +63,6 @@ def check(ctx: Context) -> CheckResult:
             )
         )
 
-    facts["module_flavour"] = p.module_flavour
     findings.extend(driver.vfio_bound(pci, len(snap.gpus)))
     hidden = driver.container_without_gpu(ctx.host().container, pci, p.device_nodes, snap)
     if hidden is not None:
