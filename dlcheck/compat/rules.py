@@ -362,7 +362,7 @@ def _judge_gpu(
                 build_hint(build.framework, gpu),
             )
         ]
-    if how == UNKNOWN and need:
+    if how == UNKNOWN and need and build.framework != "jax":  # JAX's plugin floors: _judge_jax
         min_cc = _min_cc(need[0])
         cc = major_minor(gpu.cc)
         if min_cc and cc and cc < (major_minor(min_cc) or (0, 0)):
