@@ -326,7 +326,12 @@ def _judge_gpu(
     how = coverage(gpu.cc, build.archs, build.cuda)
     archs = ", ".join(build.archs)
     if how == PTX and need and have and have < need:
-        jit_driver = toolkit_driver(build.cuda) or driver_floor(need[0]) or ""
+        jit_driver = toolkit_driver(build.cuda)  # none listed once NVIDIA unbundled it
+        fix = (
+            driver_hint(jit_driver, [gpu], today)
+            if jit_driver
+            else f"install an NVIDIA driver that supports CUDA {need[0]}.{need[1]} (nvidia-smi)"
+        )
         return [
             Verdict(
                 FAIL,
@@ -334,8 +339,7 @@ def _judge_gpu(
                 f"{gpu.label}: {build.label} has only PTX for it ({archs}); JIT-compiling "
                 f"PTX from CUDA {build.cuda} needs a driver of CUDA {need[0]}.{need[1]}, "
                 f"driver {driver} has CUDA {driver_cuda}",
-                driver_hint(jit_driver, [gpu], today)
-                + f", or {build_hint(build.framework, gpu, driver_cuda)}",
+                f"{fix}, or {build_hint(build.framework, gpu, driver_cuda)}",
             )
         ]
     if how == PTX_TOO_OLD:

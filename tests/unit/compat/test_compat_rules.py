@@ -275,3 +275,10 @@ def test_tensorflow_build_hint_only_names_releases_with_the_arch(gpu):
         version = hint.split("==")[1].split(".*")[0]
         row = next(r for r in rules.table()["tensorflow"]["builds"] if version in r["versions"])
         assert rules.coverage(gpu.cc, row["archs"], row["cuda"]) in (SASS, PTX)
+
+
+def test_ptx_from_a_toolkit_without_a_listed_driver_asks_for_its_cuda():
+    # From CUDA 13.4 the release notes list no bundled Linux driver.
+    build = Build("torch", "x+cu134", "13.4", None, ("sm_80", "compute_80"))
+    (fail,) = failures(rules.judge_build(build, [H100], "595.58.03", "13.2", TODAY))
+    assert "supports CUDA 13.4" in fail.hint and "580" not in fail.hint
