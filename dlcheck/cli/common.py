@@ -67,7 +67,7 @@ class OutputFile(click.ParamType):
         try:
             return check_target(text, option, allow_stdout=self.allow_stdout)
         except UsageError as exc:
-            message = exc.message.removeprefix(f"{option} ")
+            message = exc.message.removeprefix(f"{option}: ").removeprefix(f"{option} ")
             self.fail(printable(f"{message}; {exc.hint}" if exc.hint else message), param, ctx)
 
 

@@ -95,6 +95,7 @@ def predict(
     setup_logging(verbose)
     from dlcheck.draw.model import default_model_path, load_model
     from dlcheck.draw.predict import predict_files
+    from dlcheck.printable import printable
 
     path = default_model_path() if model_path is None else model_path.expanduser()
     model = load_model(path)
@@ -103,12 +104,13 @@ def predict(
         click.echo(json.dumps(report.to_dict(), indent=2))
         for r in report.results:
             if r.error:
-                click.secho(f"error: {r.error}", fg="red", err=True)
+                click.secho(f"error: {printable(r.error)}", fg="red", err=True)
     else:
+        # File names are outside text: a name may hold any byte but "/" and NUL.
         for r in report.results:
             if r.prediction is not None:
-                click.echo(f"{r.file}: {r.prediction.summary()}")
+                click.echo(f"{printable(r.file)}: {r.prediction.summary()}")
             else:
-                click.secho(f"error: {r.error}", fg="red", err=True)
+                click.secho(f"error: {printable(r.error)}", fg="red", err=True)
     if report.n_errors:
         raise SystemExit(EXIT_USAGE)

@@ -9,12 +9,14 @@ others: it gets its own error entry naming it.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlcheck.draw.errors import NotAnImage
 from dlcheck.errors import DataError, DlcheckError, MissingDependency
+from dlcheck.host.files import check_source
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +27,20 @@ log = logging.getLogger(__name__)
 
 #: version of the `--json` document; bump on an incompatible change
 SCHEMA = "dlcheck.predict/1"
+#: Largest image decoded: a 50-megapixel photo. Preprocessing keeps a few float32 copies
+#: of the image (4 bytes a pixel each), so this bounds it near 1 GB; a PNG of a few KB
+#: can declare 12000x12000 pixels, and would otherwise cost gigabytes.
+MAX_IMAGE_PIXELS = 50_000_000
+PIXELS_HINT = "a digit needs no more than a few hundred pixels a side: scale the image down"
+
+
+def _check_pixels(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise NotAnImage(
+            f"{path}: image is {width}x{height} = {width * height} pixels, more than "
+            f"dlcheck's limit of {MAX_IMAGE_PIXELS}",
+            hint=PIXELS_HINT,
+        )
 
 
 def _import_pil() -> Any:
@@ -38,23 +54,41 @@ def _import_pil() -> Any:
 
 
 def load_image(path: str | Path) -> Any:
-    """Open and fully decode an image file; NotAnImage / DataError naming the file if bad."""
+    """Open and fully decode an image file; NotAnImage / DataError naming the file if bad.
+
+    The size is read from the header first (Pillow opens lazily) and an image of more
+    than MAX_IMAGE_PIXELS is refused before a single pixel is decoded.
+    """
     image_mod = _import_pil()
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not an image")
+    blocked = check_source(path, "image file")
+    if blocked:
+        raise DataError(blocked)
+    # Pillow warns between its limit and twice it, and raises above; dlcheck's own check
+    # below gives the one clear message instead of the warning.
+    image_mod.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with image_mod.open(path) as img:
-            img.load()  # decode now: a truncated file fails here, not later
-            return img.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", image_mod.DecompressionBombWarning)
+            with image_mod.open(path) as img:
+                _check_pixels(path, img.width, img.height)
+                img.load()  # decode now: a truncated file fails here, not later
+                return img.copy()
+    except image_mod.DecompressionBombError:
+        raise NotAnImage(
+            f"{path}: image has more than twice {MAX_IMAGE_PIXELS} pixels, dlcheck's limit",
+            hint=PIXELS_HINT,
+        ) from None
     except image_mod.UnidentifiedImageError:
         raise NotAnImage(
             f"{path}: not an image (Pillow cannot identify its format)",
             hint="pass PNG or JPEG files of a digit",
         ) from None
-    except (OSError, ValueError, SyntaxError, image_mod.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError) as exc:
         raise NotAnImage(
             f"{path}: unreadable image ({type(exc).__name__}: {exc})",
             hint="the file is truncated or corrupt; save it again as PNG or JPEG",
