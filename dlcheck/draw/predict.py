@@ -9,7 +9,6 @@ others: it gets its own error entry naming it.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,21 +67,15 @@ def load_image(path: str | Path) -> Any:
     blocked = check_source(path, "image file")
     if blocked:
         raise DataError(blocked)
-    # Pillow warns between its limit and twice it, and raises above; dlcheck's own check
-    # below gives the one clear message instead of the warning.
-    image_mod.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    # dlcheck checks the size itself, below, from the header Image.open reads (it decodes
+    # lazily), with one clear message. Pillow's own check would instead warn between its
+    # limit and twice that, and raise past it without the size: it is off meanwhile.
+    pillow_limit, image_mod.MAX_IMAGE_PIXELS = image_mod.MAX_IMAGE_PIXELS, None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", image_mod.DecompressionBombWarning)
-            with image_mod.open(path) as img:
-                _check_pixels(path, img.width, img.height)
-                img.load()  # decode now: a truncated file fails here, not later
-                return img.copy()
-    except image_mod.DecompressionBombError:
-        raise NotAnImage(
-            f"{path}: image has more than twice {MAX_IMAGE_PIXELS} pixels, dlcheck's limit",
-            hint=PIXELS_HINT,
-        ) from None
+        with image_mod.open(path) as img:
+            _check_pixels(path, img.width, img.height)
+            img.load()  # decode now: a truncated file fails here, not later
+            return img.copy()
     except image_mod.UnidentifiedImageError:
         raise NotAnImage(
             f"{path}: not an image (Pillow cannot identify its format)",
@@ -93,6 +86,8 @@ def load_image(path: str | Path) -> Any:
             f"{path}: unreadable image ({type(exc).__name__}: {exc})",
             hint="the file is truncated or corrupt; save it again as PNG or JPEG",
         ) from None
+    finally:
+        image_mod.MAX_IMAGE_PIXELS = pillow_limit
 
 
 def prepare(image: Any, *, preprocess: bool = True, where: str = "image") -> np.ndarray:

@@ -16,7 +16,6 @@ from typing import Any
 
 from dlcheck.errors import ReportError
 from dlcheck.host.files import check_source
-from dlcheck.printable import printable
 from dlcheck.report import facts as facts_mod
 from dlcheck.report.model import AREAS, Fleet, HostEntry, Skipped, status_rank
 from dlcheck.report.schema import BENCH, DOCTOR, STUB, SchemaError, validate
@@ -75,7 +74,7 @@ def load_fleet(paths: list[Path], grouped: bool = True) -> Fleet:
     bench_docs: list[tuple[Path, dict[str, Any]]] = []
 
     for path in files:
-        doc, reason = _read_json(path)
+        doc, reason = _read_json(path, notes)
         if reason is not None:
             skipped.append(Skipped(str(path), reason))
             continue
@@ -214,7 +213,8 @@ def parse_report(text: str) -> tuple[Any, list[str]]:
     return doc, notes
 
 
-def _read_json(path: Path) -> tuple[Any, str | None]:
+def _read_json(path: Path, notes: list[str]) -> tuple[Any, str | None]:
+    """The parsed file, or the reason it is skipped; what was changed goes into `notes`."""
     blocked = check_source(path, "report file")
     if blocked:
         return None, blocked.removeprefix(f"{path}: ")
@@ -230,7 +230,7 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
     if not text.strip():
         return None, "empty file"
     try:
-        doc, notes = parse_report(text)
+        doc, changed = parse_report(text)
     except json.JSONDecodeError as exc:
         # A report is one object; one that does not end with "}" was cut off (disk full,
         # an interrupted copy), which is worth saying in those words.
@@ -239,8 +239,7 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except _OverLimit as exc:
         return None, f"past dlcheck's limits for a report: {exc}"
-    for note in dict.fromkeys(notes):
-        log.warning("%s: %s", printable(path), note)
+    notes.extend(f"{path}: {note}" for note in dict.fromkeys(changed))
     return doc, None
 
 
