@@ -28,3 +28,8 @@ _TABLE = {code: _escape(chr(code)) for code in [*_CONTROLS, *map(ord, _INVISIBLE
 def printable(value: object) -> str:
     """`str(value)` with every control character shown escaped (ESC -> ``\\x1b``)."""
     return str(value).translate(_TABLE)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` for each line of text that dlcheck itself broke into lines."""
+    return "\n".join(printable(line) for line in text.split("\n"))

@@ -251,9 +251,9 @@ def bench(
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        from dlcheck.printable import printable
+        from dlcheck.printable import printable_lines
 
         # Paths and framework messages in the document are outside text.
-        click.echo("\n".join(printable(line) for line in _render(doc).splitlines()))
+        click.echo(printable_lines(_render(doc)))
     if result.status == "fail":
         sys.exit(EXIT_FAILED)

@@ -50,11 +50,14 @@ def draw(model_path: Path | None, print_result: bool, verbose: int, debug: bool)
     setup_logging(verbose)
     from dlcheck.draw import app as draw_app
     from dlcheck.draw.model import default_model_path
+    from dlcheck.printable import printable_lines
 
     is_default = model_path is None
     path = default_model_path() if model_path is None else model_path.expanduser()
     result = draw_app.run(
-        path, model_is_default=is_default, on_message=lambda msg: click.echo(msg, err=True)
+        path,
+        model_is_default=is_default,
+        on_message=lambda msg: click.echo(printable_lines(msg), err=True),
     )
     if print_result:
         click.echo(f"result: {result.last_result}")

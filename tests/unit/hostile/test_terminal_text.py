@@ -8,7 +8,7 @@ import json
 import pytest
 from hostile_helpers import doctor_report
 
-from dlcheck.printable import printable
+from dlcheck.printable import printable, printable_lines
 
 #: sets the window title, clears the screen, then writes a forged line
 TITLE = "\x1b]0;owned\x07"
@@ -29,6 +29,10 @@ HOSTILE = f"evil{TITLE}{CLEAR}{FORGED}"
 )
 def test_printable_escapes_control_characters_only(raw, shown):
     assert printable(raw) == shown
+
+
+def test_printable_lines_keeps_dlchecks_own_line_breaks():
+    assert printable_lines("error: a\x1b[2J\n  hint: b\r") == "error: a\\x1b[2J\n  hint: b\\x0d"
 
 
 def _no_controls(text: str) -> None:
