@@ -19,14 +19,22 @@ OLD = "the previous, good content\n"
 # --------------------------------------------------------------------------- the helper
 
 
-def test_write_text_replaces_the_file_and_leaves_no_temporary(tmp_path):
-    target = tmp_path / "out.json"
+@pytest.fixture
+def folder(tmp_path):
+    """An empty folder of its own (tmp_path also holds the isolated home)."""
+    path = tmp_path / "out"
+    path.mkdir()
+    return path
+
+
+def test_write_text_replaces_the_file_and_leaves_no_temporary(folder):
+    target = folder / "out.json"
     target.write_text(OLD)
     target.chmod(0o640)
     files.write_text(target, "new\n")
     assert target.read_text() == "new\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the old file's mode is kept
-    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert [p.name for p in folder.iterdir()] == ["out.json"]
 
 
 def test_a_new_file_gets_the_umask_default(tmp_path):
@@ -48,15 +56,15 @@ def test_full_disk_keeps_the_old_file(full_disk):
     assert [p.name for p in full_disk.iterdir()] == ["report.json"]
 
 
-def test_an_error_inside_the_block_keeps_the_old_file(tmp_path):
-    target = tmp_path / "model.keras"
+def test_an_error_inside_the_block_keeps_the_old_file(folder):
+    target = folder / "model.keras"
     target.write_text(OLD)
     with pytest.raises(RuntimeError), files.replacing(target) as tmp:
-        assert tmp.suffix == ".keras" and tmp.parent == tmp_path
+        assert tmp.suffix == ".keras" and tmp.parent == folder
         tmp.write_text("half")
         raise RuntimeError("the writer crashed")
     assert target.read_text() == OLD
-    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+    assert [p.name for p in folder.iterdir()] == ["model.keras"]
 
 
 @pytest.mark.parametrize(
@@ -98,9 +106,9 @@ def test_check_target_allows_stdout_where_asked():
     assert str(files.check_target("-", "--html", allow_stdout=True)) == "-"
 
 
-def test_check_target_leaves_no_probe_file(tmp_path):
-    files.check_target(tmp_path / "x.json", "--save")
-    assert list(tmp_path.iterdir()) == []
+def test_check_target_leaves_no_probe_file(folder):
+    files.check_target(folder / "x.json", "--save")
+    assert list(folder.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- the CLI
