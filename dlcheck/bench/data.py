@@ -23,9 +23,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import math
 import os
 import struct
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlcheck.errors import DataError
+from dlcheck.host.files import check_source, replacing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,6 +58,15 @@ SPLIT_SEED = 0
 SPLIT_HELD_OUT_FRACTION = 0.2
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+#: Most bytes one data file may expand to. Full MNIST is 55 MB (47 MB of training
+#: images); this leaves room for MNIST-shaped sets (EMNIST's largest is 0.55 GB) and
+#: stops a gzip or zip bomb long before memory runs out.
+MAX_DATA_BYTES = 1 << 30
+#: DEFLATE (gzip, zip) never expands more than 1032:1, so a compressed file of n bytes
+#: that claims more than 1032 * n bytes of content is lying (zlib's technical details,
+#: https://www.zlib.net/zlib_tech.html, "Maximum Compression Factor").
+DEFLATE_MAX_RATIO = 1032
 
 GET_DATA_HINT = (
     "put Keras's mnist.npz in ~/.keras/datasets/ (or pass --data FILE.npz / a directory "
@@ -96,22 +106,37 @@ class MnistData:
 # --------------------------------------------------------------------------- IDX files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Whole file contents, gunzipped when the file is gzip (by its magic, not its name)."""
+def _open_idx(path: Path) -> tuple[Any, int, bool]:
+    """Open an IDX file: (binary stream, size on disk, is gzip), by magic, not by name."""
+    blocked = check_source(path, "data file")
+    if blocked:
+        raise DataError(blocked)
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-            fh.seek(0)
-            if head != b"\x1f\x8b":
-                return fh.read()
-            with gzip.GzipFile(fileobj=fh) as gz:
-                return gz.read()
+        fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, closed there
     except FileNotFoundError:
         raise DataError(f"{path}: file does not exist") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected an IDX file") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
+    size = os.fstat(fh.fileno()).st_size
+    compressed = fh.read(2) == b"\x1f\x8b"
+    fh.seek(0)
+    return (gzip.GzipFile(fileobj=fh) if compressed else fh), size, compressed
+
+
+def _parse_idx(path: Path, expected_magic: int, what: str) -> tuple[tuple[int, ...], bytes]:
+    """Check an IDX header against the file's real size, then read the payload.
+
+    Nothing is allocated beyond what the header promises, and the header is believed
+    only as far as the file can hold it: a raw file must be that long, a gzip file can
+    expand at most DEFLATE_MAX_RATIO times and never past MAX_DATA_BYTES. A gzip bomb
+    therefore fails on its header or after MAX_DATA_BYTES at most.
+    """
+    stream, size, compressed = _open_idx(path)
+    try:
+        with stream:
+            return _read_idx(stream, size, compressed, path, expected_magic, what)
     except EOFError:
         raise DataError(
             f"{path}: truncated gzip file (ends before the end-of-stream marker)",
@@ -121,16 +146,19 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(
             f"{path}: corrupt gzip data ({exc})", hint="download the file again"
         ) from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _parse_idx(path: Path, expected_magic: int, what: str) -> tuple[tuple[int, ...], bytes]:
-    """Check an IDX header and payload length; return (dims, payload)."""
-    raw = _read_bytes(path)
+def _read_idx(
+    stream: Any, size: int, compressed: bool, path: Path, expected_magic: int, what: str
+) -> tuple[tuple[int, ...], bytes]:
     ndim = 3 if expected_magic == IMAGES_MAGIC else 1
     header_len = 4 + 4 * ndim
-    if len(raw) < 4:
-        raise DataError(f"{path}: short read: {len(raw)} bytes, too short for an IDX header")
-    (magic,) = struct.unpack(">I", raw[:4])
+    head = stream.read(header_len)
+    if len(head) < 4:
+        raise DataError(f"{path}: short read: {len(head)} bytes, too short for an IDX header")
+    (magic,) = struct.unpack(">I", head[:4])
     if magic != expected_magic:
         other = {IMAGES_MAGIC: "an images file", LABELS_MAGIC: "a labels file"}.get(magic)
         found = f" (that is {other})" if other else ""
@@ -139,13 +167,23 @@ def _parse_idx(path: Path, expected_magic: int, what: str) -> tuple[tuple[int, .
             f"{expected_magic}",
             hint="check that the file is an MNIST IDX file and not swapped with another one",
         )
-    if len(raw) < header_len:
-        raise DataError(f"{path}: short read: {len(raw)} bytes, the IDX header needs {header_len}")
-    dims = struct.unpack(f">{ndim}I", raw[4:header_len])
-    expected = 1
-    for d in dims:
-        expected *= d
-    payload = raw[header_len:]
+    if len(head) < header_len:
+        raise DataError(f"{path}: short read: {len(head)} bytes, the IDX header needs {header_len}")
+    dims = struct.unpack(f">{ndim}I", head[4:header_len])
+    expected = math.prod(dims)
+    if compressed and expected > min(MAX_DATA_BYTES, size * DEFLATE_MAX_RATIO):
+        raise DataError(
+            f"{path}: header promises {expected} bytes of {what}, more than a {size}-byte "
+            f"gzip file can hold (or than dlcheck reads: {MAX_DATA_BYTES})",
+            hint="the file is corrupt or not MNIST; download it again",
+        )
+    if not compressed and expected > size - header_len:
+        raise DataError(
+            f"{path}: short read: header promises {expected} bytes of {what}, file has "
+            f"{size - header_len} (truncated file)",
+            hint="download the file again",
+        )
+    payload = stream.read(expected + 1)  # one more: is there anything after the payload?
     if len(payload) < expected:
         raise DataError(
             f"{path}: short read: header promises {expected} bytes of {what}, file has "
@@ -153,9 +191,9 @@ def _parse_idx(path: Path, expected_magic: int, what: str) -> tuple[tuple[int, .
             hint="download the file again",
         )
     if len(payload) > expected:
+        extra = f"{size - header_len - expected} " if not compressed else ""
         raise DataError(
-            f"{path}: {len(payload) - expected} unexpected bytes after the {expected} bytes "
-            f"the header describes"
+            f"{path}: {extra}unexpected bytes after the {expected} bytes the header describes"
         )
     return dims, payload
 
@@ -316,31 +354,87 @@ def load_idx_dir(directory: str | Path, *, seed: int = SPLIT_SEED) -> MnistData:
 # --------------------------------------------------------------------------- npz files
 
 
+def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The four arrays of an MNIST npz, each header checked before its data is read.
+
+    An npz is a zip of .npy files. The zip's directory says how long each member is,
+    compressed and not; those sizes are checked against the file's real size, and each
+    array's header (shape, dtype) against its member's size, before numpy allocates.
+    """
+    import numpy as np
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+        if magic == b"\x93NUMPY":
+            raise DataError(f"{path}: is a single .npy array, not an .npz archive")
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as zf:
+            members = {info.filename.removesuffix(".npy"): info for info in zf.infolist()}
+            missing = [k for k in NPZ_KEYS if k not in members]
+            if missing:
+                raise DataError(
+                    f"{path}: not an MNIST npz: missing key(s) {', '.join(missing)} "
+                    f"(has: {', '.join(members) or 'nothing'})"
+                )
+            arrays: dict[str, np.ndarray] = {}
+            for key in NPZ_KEYS:
+                info = members[key]
+                _check_npz_member(path, key, zf, info, size)
+                with zf.open(info) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
+
+
+def _check_npz_member(
+    path: Path, key: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int
+) -> None:
+    import numpy as np
+
+    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_MAX_RATIO
+    if info.compress_size > size or info.file_size > min(
+        MAX_DATA_BYTES, info.compress_size * ratio
+    ):
+        raise DataError(
+            f"{path}: corrupt npz: member {key} claims {info.file_size} bytes "
+            f"({info.compress_size} compressed) in a {size}-byte file",
+            hint="delete it and download Keras's mnist.npz again",
+        )
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise DataError(f"{path}: member {key} is a .npy of version {version}, not 1.0 or 2.0")
+    if dtype.hasobject:
+        raise DataError(f"{path}: member {key} holds Python objects, not numbers")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > info.file_size:
+        raise DataError(
+            f"{path}: corrupt npz: member {key} declares shape {shape} of {dtype} "
+            f"({nbytes} bytes) but holds {info.file_size} bytes",
+            hint="delete it and download Keras's mnist.npz again",
+        )
+
+
 def load_npz(path: str | Path) -> MnistData:
     """Load and validate Keras's mnist.npz (keys x_train, y_train, x_test, y_test)."""
     import numpy as np
 
     path = Path(path)
-    arrays: dict[str, np.ndarray] = {}
+    blocked = check_source(path, "data file")
+    if blocked:
+        raise DataError(blocked)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise DataError(f"{path}: is a single .npy array, not an .npz archive")
-            missing = [k for k in NPZ_KEYS if k not in npz.files]
-            if missing:
-                raise DataError(
-                    f"{path}: not an MNIST npz: missing key(s) {', '.join(missing)} "
-                    f"(has: {', '.join(npz.files) or 'nothing'})"
-                )
-            for key in NPZ_KEYS:
-                value = npz[key]
-                if not isinstance(value, np.ndarray):
-                    raise DataError(f"{path}: corrupt npz: member {key} is not a numpy array")
-                arrays[key] = value
+        arrays = _npz_arrays(path)
     except DataError:
         raise
     except FileNotFoundError:
         raise DataError(f"{path}: file does not exist") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
     except (zipfile.BadZipFile, EOFError, zlib.error, ValueError, OSError) as exc:
         raise DataError(
             f"{path}: corrupt npz ({type(exc).__name__}: {exc})",
@@ -381,14 +475,26 @@ def load_npz(path: str | Path) -> MnistData:
 def load_path(path: str | Path) -> MnistData:
     """Load MNIST from an npz file or an IDX directory, with full validation."""
     p = Path(path).expanduser()
-    if not p.exists():
+    try:
+        exists, is_dir = p.exists(), p.is_dir()
+    except PermissionError:
+        raise DataError(f"data path {p}: permission denied (a folder above it)") from None
+    if not exists:
         raise DataError(
             f"data path {p} does not exist",
             hint="pass Keras's mnist.npz or a directory with the MNIST IDX files",
         )
-    if p.is_dir():
+    if not is_dir:
+        return load_npz(p)
+    if not os.access(p, os.R_OK | os.X_OK):
+        raise DataError(
+            f"data directory {p}: permission denied (cannot list it)",
+            hint="make it readable (chmod u+rx), or run as its owner",
+        )
+    try:
         return load_idx_dir(p)
-    return load_npz(p)
+    except PermissionError as exc:
+        raise DataError(f"data directory {p}: permission denied ({exc.filename})") from None
 
 
 # --------------------------------------------------------------------------- search order
@@ -400,19 +506,33 @@ def keras_cache_path() -> Path:
     return Path(home).expanduser() / "datasets" / "mnist.npz"
 
 
-def download_mnist(dest: Path, url: str | None = None, timeout: float | None = None) -> Path:
-    """Download mnist.npz to `dest` (atomically), as Keras's downloader would.
+def _download_timeout() -> float:
+    raw = os.environ.get("DLCHECK_DOWNLOAD_TIMEOUT")
+    try:
+        timeout = float(raw) if raw else DEFAULT_DOWNLOAD_TIMEOUT
+    except ValueError:
+        timeout = math.nan
+    if not (0 < timeout < math.inf):
+        log.warning(
+            "$DLCHECK_DOWNLOAD_TIMEOUT=%r is not a positive number of seconds; using %.0f",
+            raw,
+            DEFAULT_DOWNLOAD_TIMEOUT,
+        )
+        timeout = DEFAULT_DOWNLOAD_TIMEOUT
+    return timeout
+
+
+def download_mnist(dest: Path, url: str | None = None, timeout: float | None = None) -> MnistData:
+    """Download mnist.npz into `dest`, as Keras's downloader would, and load it.
 
     Own code instead of keras.utils.get_file: that has no network timeout, and an
-    offline machine must fail in seconds, not hang. The sha256 is checked when the
-    origin is Keras's own; any other origin is still fully validated on load.
+    offline machine must fail in seconds, not hang. The download goes to a temporary
+    file beside `dest` and is fully validated there (the sha256 too, when the origin is
+    Keras's own); only a good file is renamed into the cache, so a bad download never
+    stays behind to fail every later run.
     """
     url = url or os.environ.get("DLCHECK_MNIST_URL") or KERAS_MNIST_URL
-    if timeout is None:
-        try:
-            timeout = float(os.environ.get("DLCHECK_DOWNLOAD_TIMEOUT", DEFAULT_DOWNLOAD_TIMEOUT))
-        except ValueError:
-            timeout = DEFAULT_DOWNLOAD_TIMEOUT
+    timeout = _download_timeout() if timeout is None else timeout
     expected_sha = KERAS_MNIST_SHA256 if url == KERAS_MNIST_URL else None
     log.info("downloading %s to %s (timeout %.0fs)", url, dest, timeout)
     try:
@@ -422,36 +542,43 @@ def download_mnist(dest: Path, url: str | None = None, timeout: float | None = N
             f"cannot create {dest.parent}: {exc.strerror}", hint=GET_DATA_HINT
         ) from None
     digest = hashlib.sha256()
-    tmp_name = None
-    try:
-        with (
-            urllib.request.urlopen(url, timeout=timeout) as resp,
-            tempfile.NamedTemporaryFile(dir=dest.parent, prefix=".mnist-", delete=False) as tmp,
-        ):
-            tmp_name = tmp.name
-            while chunk := resp.read(1 << 16):
-                digest.update(chunk)
-                tmp.write(chunk)
+    with replacing(dest, what="MNIST download") as tmp:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
+                received = 0
+                while chunk := resp.read(1 << 16):
+                    received += len(chunk)
+                    if received > MAX_DATA_BYTES:
+                        raise DataError(
+                            f"download from {url}: more than {MAX_DATA_BYTES} bytes; "
+                            "mnist.npz is 11 MB",
+                            hint=GET_DATA_HINT,
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise DataError(
+                f"no MNIST found locally and the download from {url} failed ({reason})",
+                hint=GET_DATA_HINT,
+            ) from None
         if expected_sha and digest.hexdigest() != expected_sha:
             raise DataError(
                 f"download from {url}: sha256 {digest.hexdigest()} does not match Keras's "
                 f"{expected_sha}",
                 hint=GET_DATA_HINT,
             )
-        os.replace(tmp_name, dest)
-        tmp_name = None
-    except DataError:
-        raise
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise DataError(
-            f"no MNIST found locally and the download from {url} failed ({reason})",
-            hint=GET_DATA_HINT,
-        ) from None
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
-    return dest
+        try:
+            data = load_npz(tmp)
+        except DataError as exc:
+            raise DataError(
+                f"download from {url} is not a usable MNIST npz: "
+                f"{exc.message.removeprefix(f'{tmp}: ')}",
+                hint=f"check $DLCHECK_MNIST_URL; nothing was put into {dest.parent}",
+            ) from None
+    data.source = str(dest)
+    data.note = data.note.replace(tmp.name, dest.name)
+    return data
 
 
 def load_mnist(path: str | Path | None = None, *, allow_download: bool = True) -> MnistData:
@@ -482,8 +609,7 @@ def load_mnist(path: str | Path | None = None, *, allow_download: bool = True) -
             f"no MNIST data found (no --data, no $DLCHECK_DATA, nothing at {cache})",
             hint=GET_DATA_HINT,
         )
-    download_mnist(cache)
-    data = load_npz(cache)
+    data = download_mnist(cache)
     data.found_by = "download"
     return data
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlcheck.errors import MissingDependency, UsageError
+from dlcheck.errors import MissingDependency
+from dlcheck.host import files
 
 if TYPE_CHECKING:
     from dlcheck.bench.engine import EpochStat
@@ -48,9 +49,8 @@ def plot_learning_curves(
     fig.suptitle(title)
     fig.tight_layout()
     try:
-        fig.savefig(path, format="png", dpi=100)
-    except OSError as exc:
-        raise UsageError(f"--plot {path}: cannot write ({exc.strerror})") from None
+        with files.replacing(path, what="plot") as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     finally:
         plt.close(fig)
     return path

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from dlcheck.bench.result import (
     Throughput,
 )
 from dlcheck.errors import DataError, DlcheckError, UsageError
+from dlcheck.host import files
 from dlcheck.paths import last_model_path
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,7 @@ def resolve_config(cfg: BenchConfig) -> BenchConfig:
         p = Path(value).expanduser()
         if p.suffix.lower() != suffix:
             raise UsageError(f"{opt} {value}: the file name must end in {suffix}")
-        if not p.parent.is_dir():
-            raise UsageError(f"{opt} {value}: directory {p.parent} does not exist")
+        files.check_target(p, opt)
     return cfg
 
 
@@ -456,19 +455,21 @@ def _failed_before_training(
 
 
 def _save(model: Any, path: Path, as_default: bool) -> list[str]:
-    """Save the model; copy it to the default model of `dlcheck draw`/`predict` too."""
-    try:
-        model.save(path)
-    except OSError as exc:
-        raise UsageError(f"--save {path}: cannot write ({exc.strerror or exc})") from None
+    """Save the model; copy it to the default model of `dlcheck draw`/`predict` too.
+
+    Both are replaced whole (dlcheck.host.files): a full disk leaves the previous model.
+    """
+    with files.replacing(path, what="model") as tmp:
+        model.save(tmp)
     if not as_default:
         return [str(path)]
     last = last_model_path()
     try:
         last.parent.mkdir(parents=True, exist_ok=True)
         if last.resolve() != path.resolve():
-            shutil.copyfile(path, last)
-    except OSError as exc:
+            files.check_target(last, "the default model")
+            files.copy_file(path, last, what="default model")
+    except (OSError, DlcheckError) as exc:
         log.warning("saved %s but could not copy it to %s: %s", path, last, exc)
         return [str(path)]
     return [str(path), str(last)]

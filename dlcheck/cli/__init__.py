@@ -56,7 +56,10 @@ def main() -> None:
     \b
     Exit codes (every subcommand):
       0  nothing failed (warnings allowed)
-      1  a check, a training run or a report found a failure
-      2  usage error: a bad option, argument, or input file
+      1  a check, a training run or a report found a failure, or an output
+         file could not be written (disk full; the previous file is kept)
+      2  usage error: a bad option, argument, or input file (or a closed stdout)
       3  dlcheck itself failed (a bug; --debug shows the traceback)
+      130  interrupted (Ctrl-C)
+      141  the reader of stdout left early (`| head`); nothing is printed
     """

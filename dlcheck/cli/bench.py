@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from dlcheck.cli.common import EXIT_FAILED, error_boundary, setup_logging, verbosity_options
+from dlcheck.cli.common import (
+    EXIT_FAILED,
+    SEED,
+    FiniteFloat,
+    OutputFile,
+    error_boundary,
+    setup_logging,
+    verbosity_options,
+)
+
+# Upper bounds that keep a typo from asking for terabytes or weeks; each is far past
+# what MNIST can use.
+#: MNIST's training set: a larger batch or --limit is the whole set anyway
+MNIST_TRAIN_IMAGES = 60000
+MAX_EPOCHS = 1000
+MAX_FOLDS = 100
+#: ten times the largest rate offered (adadelta-1.0); Keras's defaults are 0.001-0.01
+MAX_LEARNING_RATE = 10.0
 
 _HELP = """Train a tiny MNIST model; report the device it ran on, its speed and accuracy.
 
@@ -130,8 +148,12 @@ def _render(doc: dict[str, Any]) -> str:
     show_default=True,
     help="gpu fails if training does not run on a GPU; auto fails if a GPU is present but unused.",
 )
-@click.option("--epochs", type=click.IntRange(min=1), help="Default: the model's (mlp 5, cnn 10).")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Default: 128.")
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, MAX_EPOCHS),
+    help="Default: the model's (mlp 5, cnn 10).",
+)
+@click.option("--batch-size", type=click.IntRange(1, MNIST_TRAIN_IMAGES), help="Default: 128.")
 @click.option(
     "--optimizer",
     type=click.Choice(
@@ -140,28 +162,40 @@ def _render(doc: dict[str, Any]) -> str:
     ),
     help="Default: mlp rmsprop, cnn adam. adadelta-1.0 = Adadelta at the old Keras default.",
 )
-@click.option("--learning-rate", type=float, help="Default: the optimizer's own.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--learning-rate",
+    type=FiniteFloat(min=0, min_open=True, max=MAX_LEARNING_RATE),
+    help="Default: the optimizer's own.",
+)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option(
     "--data", "data_path", metavar="PATH", help="mnist.npz, or a directory with the IDX files."
 )
 @click.option("--synthetic", is_flag=True, help="Random data: throughput only, no accuracy claim.")
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MNIST_TRAIN_IMAGES),
     help="Train on N of the training images (a seeded subset).",
 )
-@click.option("--folds", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
+@click.option(
+    "--folds", type=click.IntRange(2, MAX_FOLDS), help="Also run K-fold cross-validation."
+)
 @click.option("--compare-cpu", is_flag=True, help="Also train on the CPU; report GPU/CPU ratio.")
 @click.option(
     "--quick", is_flag=True, help="Short real check (mlp, 1 epoch) as `dlcheck doctor` runs it."
 )
 @click.option(
     "--save",
+    type=OutputFile(suffix=".keras"),
     metavar="FILE.keras",
     help="Save the trained model; also copied to the default model of `dlcheck draw`.",
 )
-@click.option("--plot", metavar="FILE.png", help="Learning curves (and fold box plot) as a PNG.")
+@click.option(
+    "--plot",
+    type=OutputFile(suffix=".png"),
+    metavar="FILE.png",
+    help="Learning curves (and fold box plot) as a PNG.",
+)
 @click.option("--no-download", is_flag=True, help="Never try Keras's downloader.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result document (JSON) only.")
 @verbosity_options
@@ -181,8 +215,8 @@ def bench(
     folds: int | None,
     compare_cpu: bool,
     quick: bool,
-    save: str | None,
-    plot: str | None,
+    save: Path | None,
+    plot: Path | None,
     no_download: bool,
     as_json: bool,
     verbose: int,
@@ -207,8 +241,8 @@ def bench(
         folds=folds,
         compare_cpu=compare_cpu,
         quick=quick,
-        save=save,
-        plot=plot,
+        save=None if save is None else str(save),
+        plot=None if plot is None else str(plot),
         allow_download=not no_download,
     )
     progress = None if as_json or not sys.stderr.isatty() else _progress_printer()
@@ -217,6 +251,9 @@ def bench(
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(_render(doc))
+        from dlcheck.printable import printable_lines
+
+        # Paths and framework messages in the document are outside text.
+        click.echo(printable_lines(_render(doc)))
     if result.status == "fail":
         sys.exit(EXIT_FAILED)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from dlcheck.cli.common import error_boundary, setup_logging, verbosity_options
+from dlcheck.cli.common import (
+    FiniteFloat,
+    OutputFile,
+    error_boundary,
+    setup_logging,
+    verbosity_options,
+)
+
+#: the longest --timeout accepted: a day is far past any probe, and larger values
+#: overflow the clocks that subprocess and threading wait on
+MAX_TIMEOUT_S = 86400.0
 
 
 def _list_checks(as_json: bool) -> None:
@@ -37,25 +46,6 @@ def _can_encode(text: str) -> bool:
     return True
 
 
-def _save(path: Path, text: str) -> None:
-    """Write through a temporary file in the same directory: a reader (a fleet collector)
-    never sees half a report, and a failed write leaves the previous one."""
-    import tempfile
-
-    tmp = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as tmp:
-            tmp.write(text)
-        os.chmod(tmp.name, 0o644)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        if tmp is not None and os.path.exists(tmp.name):
-            os.unlink(tmp.name)
-        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from None
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("checks", nargs=-1, metavar="[CHECK]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the versioned JSON report on stdout.")
@@ -68,14 +58,14 @@ def _save(path: Path, text: str) -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(min=0, min_open=True, max=MAX_TIMEOUT_S),
     default=None,
     metavar="SECONDS",
     help="Limit for each child probe (default: 120 per framework, 900 for --train).",
 )
 @click.option(
     "--save",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=OutputFile(),
     default=None,
     metavar="FILE",
     help="Also write the JSON report to FILE (replaced whole), whatever is printed.",
@@ -114,22 +104,21 @@ def doctor(
         names = select(list(checks) or None, frameworks=not no_frameworks, train=train)
     except UsageError as exc:
         raise click.UsageError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
-    if save is not None and not os.access(save.parent, os.W_OK):
-        # Before the minutes of probing, not after.
-        raise click.BadParameter(
-            f"cannot write into {save.parent} (missing, or not writable)", param_hint="--save"
-        )
     options = Options(timeout=timeout, frameworks=not no_frameworks)
     report = run_doctor(names, options, redact=redact, debug=debug)
     if save is not None:
-        _save(save, json.dumps(report.to_json(), indent=2) + "\n")
+        from dlcheck.host.files import write_text
+
+        write_text(save, json.dumps(report.to_json(), indent=2) + "\n", what="report")
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         from dlcheck.doctor.render import render
+        from dlcheck.printable import printable
 
+        # Probe output (a library's version string, an error message) is outside text.
         for line, color in render(report, verbose, unicode=_can_encode("✓✗‽→•")):
-            click.secho(line, fg=color, bold=bool(color) and line.startswith("Doctor"))
+            click.secho(printable(line), fg=color, bold=bool(color) and line.startswith("Doctor"))
     code = exit_code(report, strict)
     if code:
         sys.exit(code)

@@ -50,11 +50,14 @@ def draw(model_path: Path | None, print_result: bool, verbose: int, debug: bool)
     setup_logging(verbose)
     from dlcheck.draw import app as draw_app
     from dlcheck.draw.model import default_model_path
+    from dlcheck.printable import printable_lines
 
     is_default = model_path is None
     path = default_model_path() if model_path is None else model_path.expanduser()
     result = draw_app.run(
-        path, model_is_default=is_default, on_message=lambda msg: click.echo(msg, err=True)
+        path,
+        model_is_default=is_default,
+        on_message=lambda msg: click.echo(printable_lines(msg), err=True),
     )
     if print_result:
         click.echo(f"result: {result.last_result}")
@@ -95,6 +98,7 @@ def predict(
     setup_logging(verbose)
     from dlcheck.draw.model import default_model_path, load_model
     from dlcheck.draw.predict import predict_files
+    from dlcheck.printable import printable
 
     path = default_model_path() if model_path is None else model_path.expanduser()
     model = load_model(path)
@@ -103,12 +107,13 @@ def predict(
         click.echo(json.dumps(report.to_dict(), indent=2))
         for r in report.results:
             if r.error:
-                click.secho(f"error: {r.error}", fg="red", err=True)
+                click.secho(f"error: {printable(r.error)}", fg="red", err=True)
     else:
+        # File names are outside text: a name may hold any byte but "/" and NUL.
         for r in report.results:
             if r.prediction is not None:
-                click.echo(f"{r.file}: {r.prediction.summary()}")
+                click.echo(f"{printable(r.file)}: {r.prediction.summary()}")
             else:
-                click.secho(f"error: {r.error}", fg="red", err=True)
+                click.secho(f"error: {printable(r.error)}", fg="red", err=True)
     if report.n_errors:
         raise SystemExit(EXIT_USAGE)

@@ -10,11 +10,13 @@ import click
 from dlcheck.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    OutputFile,
     error_boundary,
     setup_logging,
     verbosity_options,
 )
-from dlcheck.errors import ReportError
+from dlcheck.host.files import STDOUT
+from dlcheck.printable import printable
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,8 +25,9 @@ from dlcheck.errors import ReportError
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Also write one self-contained HTML page (plots included) to this file.",
+    type=OutputFile(allow_stdout=True),
+    help="Also write one self-contained HTML page (plots included) to this file; "
+    "`-` prints it on stdout instead of the table.",
 )
 @click.option(
     "--no-groups",
@@ -55,34 +58,35 @@ def report(
       2  bad input: nothing readable to report on
     """
     setup_logging(verbose)
+    to_stdout = html_file is not None and str(html_file) == STDOUT
+    if to_stdout and as_json:
+        raise click.UsageError("--json and --html - both print on stdout; choose one")
     from dlcheck.report.load import load_fleet
 
     fleet = load_fleet(list(paths), grouped=not no_groups)
     for skipped in fleet.skipped:
-        click.secho(f"warning: skipped {skipped.path}: {skipped.reason}", fg="yellow", err=True)
+        message = printable(f"warning: skipped {skipped.path}: {skipped.reason}")
+        click.secho(message, fg="yellow", err=True)
     for note in fleet.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(printable(f"note: {note}"), err=True)
 
     if as_json:
         from dlcheck.report.render_json import fleet_document
 
         # Compact: indenting makes json use its pure-Python encoder, 4x slower at 1,000 hosts.
-        click.echo(json.dumps(fleet_document(fleet), ensure_ascii=False))
-    else:
+        # allow_nan=False: the output is strict JSON (the reader already turned NaN to null).
+        click.echo(json.dumps(fleet_document(fleet), ensure_ascii=False, allow_nan=False))
+    elif not to_stdout:
         from dlcheck.report.render_text import render_text
 
         click.echo(render_text(fleet, show_warnings=verbose > 0), nl=False)
 
     if html_file is not None:
+        from dlcheck.host.files import write_text
         from dlcheck.report.render_html import render_html
 
-        try:
-            html_file.write_text(render_html(fleet), encoding="utf-8")
-        except OSError as exc:
-            raise ReportError(
-                f"cannot write {html_file}: {exc.strerror or exc}",
-                hint="choose a path in a folder you can write to",
-            ) from exc
-        click.echo(f"wrote {html_file}", err=True)
+        write_text(html_file, render_html(fleet), what="HTML page")
+        if not to_stdout:
+            click.echo(printable(f"wrote {html_file}"), err=True)
 
     raise SystemExit(EXIT_FAILED if fleet.failed else EXIT_OK)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlcheck import paths
 from dlcheck.errors import MissingDependency, ModelError
+from dlcheck.host.files import check_source
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,6 +94,12 @@ def _import_keras() -> Any:
             f"Keras is not installed ({exc})",
             hint="pip install 'dlcheck[tf]' (or the torch or jax extra)",
         ) from None
+    except ValueError as exc:  # Keras 3 on an unknown $KERAS_BACKEND: "Unable to import backend"
+        raise MissingDependency(
+            f"Keras cannot start: {exc} ($KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r})",
+            hint="set KERAS_BACKEND to tensorflow, jax or torch (one that is installed), "
+            "or unset it",
+        ) from None
     return keras
 
 
@@ -163,6 +170,9 @@ def check_model_file(path: Path) -> Path:
         raise ModelError(f"{path}: no such model file", hint=TRAIN_HINT)
     if path.is_dir():
         raise ModelError(f"{path}: is a directory, not a saved model (.keras)", hint=TRAIN_HINT)
+    blocked = check_source(path, "saved model (.keras)")
+    if blocked:
+        raise ModelError(blocked, hint=TRAIN_HINT)
     return path
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlcheck.draw.errors import NotAnImage
 from dlcheck.errors import DataError, DlcheckError, MissingDependency
+from dlcheck.host.files import check_source
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +26,20 @@ log = logging.getLogger(__name__)
 
 #: version of the `--json` document; bump on an incompatible change
 SCHEMA = "dlcheck.predict/1"
+#: Largest image decoded: a 50-megapixel photo. Preprocessing keeps a few float32 copies
+#: of the image (4 bytes a pixel each), so this bounds it near 1 GB; a PNG of a few KB
+#: can declare 12000x12000 pixels, and would otherwise cost gigabytes.
+MAX_IMAGE_PIXELS = 50_000_000
+PIXELS_HINT = "a digit needs no more than a few hundred pixels a side: scale the image down"
+
+
+def _check_pixels(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise NotAnImage(
+            f"{path}: image is {width}x{height} = {width * height} pixels, more than "
+            f"dlcheck's limit of {MAX_IMAGE_PIXELS}",
+            hint=PIXELS_HINT,
+        )
 
 
 def _import_pil() -> Any:
@@ -38,15 +53,27 @@ def _import_pil() -> Any:
 
 
 def load_image(path: str | Path) -> Any:
-    """Open and fully decode an image file; NotAnImage / DataError naming the file if bad."""
+    """Open and fully decode an image file; NotAnImage / DataError naming the file if bad.
+
+    The size is read from the header first (Pillow opens lazily) and an image of more
+    than MAX_IMAGE_PIXELS is refused before a single pixel is decoded.
+    """
     image_mod = _import_pil()
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not an image")
+    blocked = check_source(path, "image file")
+    if blocked:
+        raise DataError(blocked)
+    # dlcheck checks the size itself, below, from the header Image.open reads (it decodes
+    # lazily), with one clear message. Pillow's own check would instead warn between its
+    # limit and twice that, and raise past it without the size: it is off meanwhile.
+    pillow_limit, image_mod.MAX_IMAGE_PIXELS = image_mod.MAX_IMAGE_PIXELS, None
     try:
         with image_mod.open(path) as img:
+            _check_pixels(path, img.width, img.height)
             img.load()  # decode now: a truncated file fails here, not later
             return img.copy()
     except image_mod.UnidentifiedImageError:
@@ -54,11 +81,13 @@ def load_image(path: str | Path) -> Any:
             f"{path}: not an image (Pillow cannot identify its format)",
             hint="pass PNG or JPEG files of a digit",
         ) from None
-    except (OSError, ValueError, SyntaxError, image_mod.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError) as exc:
         raise NotAnImage(
             f"{path}: unreadable image ({type(exc).__name__}: {exc})",
             hint="the file is truncated or corrupt; save it again as PNG or JPEG",
         ) from None
+    finally:
+        image_mod.MAX_IMAGE_PIXELS = pillow_limit
 
 
 def prepare(image: Any, *, preprocess: bool = True, where: str = "image") -> np.ndarray:

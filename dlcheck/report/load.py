@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from dlcheck.errors import ReportError
+from dlcheck.host.files import check_source
 from dlcheck.report import facts as facts_mod
 from dlcheck.report.model import AREAS, Fleet, HostEntry, Skipped, status_rank
 from dlcheck.report.schema import BENCH, DOCTOR, STUB, SchemaError, validate
@@ -23,6 +25,16 @@ log = logging.getLogger(__name__)
 #: the sidecar verify.yml writes next to the reports: file name -> inventory name and group
 RUN_SCHEMA = "dlcheck.verify-run"
 _BENCH_STATUS = {"ok": "ok", "warn": "warn", "fail": "fail", "failed": "fail", "error": "error"}
+
+# Limits on what a report file may hold, so that a hostile or broken file is skipped with
+# a reason instead of exhausting memory or the stack. dlcheck's own reports are far
+# inside them: a doctor report is some 20 KB, nested 6 levels deep.
+#: largest report file read
+MAX_REPORT_BYTES = 64 * 2**20
+#: deepest nesting of objects and arrays
+MAX_DEPTH = 32
+#: most digits in an integer: 2**63 has 19, enough for every byte count and clock
+MAX_INT_DIGITS = 19
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -47,7 +59,8 @@ def collect_files(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise ReportError(f"{path} does not exist", hint="check the path")
+            blocked = check_source(path, "report file")
+            raise ReportError(blocked or f"{path} does not exist", hint="check the path")
     return files
 
 
@@ -61,7 +74,7 @@ def load_fleet(paths: list[Path], grouped: bool = True) -> Fleet:
     bench_docs: list[tuple[Path, dict[str, Any]]] = []
 
     for path in files:
-        doc, reason = _read_json(path)
+        doc, reason = _read_json(path, notes)
         if reason is not None:
             skipped.append(Skipped(str(path), reason))
             continue
@@ -146,8 +159,69 @@ def _all_differences(fleet: Fleet) -> list:
     return found
 
 
-def _read_json(path: Path) -> tuple[Any, str | None]:
+class _OverLimit(ValueError):
+    """A number or a nesting level past the limits above."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _OverLimit(f"an integer of {len(text.lstrip('-'))} digits (limit {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise _OverLimit(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _depth(doc: Any) -> int:
+    """How deeply objects and arrays nest (without recursion: the document is hostile)."""
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, level + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest if isinstance(doc, (dict, list)) else 0
+
+
+def parse_report(text: str) -> tuple[Any, list[str]]:
+    """Parse a report's JSON within the limits; return (document, notes).
+
+    NaN and Infinity (which Python's json writes, and strict JSON has not) become null,
+    each noted. Raises json.JSONDecodeError for bad syntax and ValueError past a limit.
+    """
+    notes: list[str] = []
+
+    def constant(name: str) -> None:
+        notes.append(f"{name} read as null")
+        return None
+
     try:
+        doc = json.loads(
+            text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=constant
+        )
+    except RecursionError:
+        raise _OverLimit(f"nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(doc) > MAX_DEPTH:
+        raise _OverLimit(f"nested deeper than {MAX_DEPTH} levels")
+    return doc, notes
+
+
+def _read_json(path: Path, notes: list[str]) -> tuple[Any, str | None]:
+    """The parsed file, or the reason it is skipped; what was changed goes into `notes`."""
+    blocked = check_source(path, "report file")
+    if blocked:
+        return None, blocked.removeprefix(f"{path}: ")
+    try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            return None, f"{size} bytes, more than a report can be ({MAX_REPORT_BYTES} bytes)"
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return None, "not UTF-8 text (is it a report?)"
@@ -156,13 +230,17 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
     if not text.strip():
         return None, "empty file"
     try:
-        return json.loads(text), None
+        doc, changed = parse_report(text)
     except json.JSONDecodeError as exc:
         # A report is one object; one that does not end with "}" was cut off (disk full,
         # an interrupted copy), which is worth saying in those words.
         cut = not text.rstrip().endswith("}")
         what = "truncated JSON (the file ends mid-document)" if cut else "not valid JSON"
         return None, f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except _OverLimit as exc:
+        return None, f"past dlcheck's limits for a report: {exc}"
+    notes.extend(f"{path}: {note}" for note in dict.fromkeys(changed))
+    return doc, None
 
 
 def _read_sidecar(path: Path, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

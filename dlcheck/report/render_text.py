@@ -1,7 +1,12 @@
-"""The terminal view of a fleet: the hosts x check areas table, problems, differences."""
+"""The terminal view of a fleet: the hosts x check areas table, problems, differences.
+
+Every string taken from a report (hostnames, groups, messages, fact values) is outside
+text and goes through `printable` before it reaches the terminal.
+"""
 
 from __future__ import annotations
 
+from dlcheck.printable import printable
 from dlcheck.report.facts import FACTS_BY_KEY, format_number
 from dlcheck.report.load import area_columns
 from dlcheck.report.model import Difference, Fleet
@@ -48,10 +53,10 @@ def _table(fleet: Fleet) -> list[str]:
     columns = area_columns(fleet)
     with_group = bool(fleet.groups())
     header = ["HOST"] + (["GROUP"] if with_group else []) + ["STATUS"]
-    header += [SHORT.get(c, c) for c in columns]
+    header += [printable(SHORT.get(c, c)) for c in columns]  # check names come from reports
     rows = []
     for host in fleet.hosts:
-        row = [host.hostname] + ([host.group or "-"] if with_group else [])
+        row = [printable(host.hostname)] + ([printable(host.group or "-")] if with_group else [])
         row.append(host_label(host.status))
         row += [mark(host.checks.get(c)) for c in columns]
         rows.append(row)
@@ -70,19 +75,21 @@ def _table(fleet: Fleet) -> list[str]:
 def _problems(fleet: Fleet, show_warnings: bool) -> list[str]:
     out: list[str] = []
     for host in fleet.hosts:
+        name = printable(host.hostname)
         if host.stub is not None:
-            out.append(f"  {host.hostname}: {host.status}: {host.message or 'no report'}")
+            out.append(f"  {name}: {host.status}: {printable(host.message or 'no report')}")
             continue
         for finding in host.problems(include_warnings=show_warnings):
             sign = mark(finding.get("status"))
-            out.append(f"  {host.hostname}: {sign} {finding['check']}: {finding['message']}")
+            check, message = printable(finding["check"]), printable(finding["message"])
+            out.append(f"  {name}: {sign} {check}: {message}")
             if finding.get("hint"):
-                out.append(f"      fix: {finding['hint']}")
+                out.append(f"      fix: {printable(finding['hint'])}")
     return out
 
 
 def _hosts(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_HOSTS_SHOWN])
+    shown = ", ".join(printable(name) for name in names[:MAX_HOSTS_SHOWN])
     more = len(names) - MAX_HOSTS_SHOWN
     return shown + (f", ... (+{more} more)" if more > 0 else "")
 
@@ -108,11 +115,12 @@ def _differences(fleet: Fleet) -> list[str]:
             current = diff.group
             members = [h for h in reporting if (h.group or "(no group)") == diff.group]
             count = len(members) if fleet.grouped else len(reporting)
-            out.append(f"  group {diff.group} ({count} hosts)")
-        out.append(f"    {describe(diff)}:")
-        width = max(len(v.value) for v in diff.values)
-        for value in diff.values:
+            out.append(f"  group {printable(diff.group)} ({count} hosts)")
+        out.append(f"    {printable(describe(diff))}:")
+        shown = [printable(v.value) for v in diff.values]
+        width = max(len(text) for text in shown)
+        for value, text in zip(diff.values, shown, strict=True):
             n = len(value.hosts)
             count = f"{n} host{'s' if n != 1 else ''}"
-            out.append(f"      {value.value.ljust(width)}  {count}: {_hosts(value.hosts)}")
+            out.append(f"      {text.ljust(width)}  {count}: {_hosts(value.hosts)}")
     return out

@@ -110,7 +110,8 @@ def test_unwritable_html_target_is_a_clear_error(tmp_path):
     d.write(tmp_path, "ws01.json", d.doctor("ws01"))
     result = run(tmp_path / "ws01.json", "--html", tmp_path / "no-such-dir" / "x.html")
     assert result.exit_code == 2
-    assert "cannot write" in result.output
+    assert "Invalid value for '--html'" in result.output
+    assert "no-such-dir does not exist" in result.output
     assert "Traceback" not in result.output
 
 
