@@ -80,6 +80,14 @@ def _save(path: Path, text: str) -> None:
     metavar="FILE",
     help="Also write the JSON report to FILE (replaced whole), whatever is printed.",
 )
+@click.option(
+    "--textfile",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also write Prometheus metrics to DIR/dlcheck.prom for node_exporter's textfile"
+    " collector (replaced whole).",
+)
 @verbosity_options
 @error_boundary
 def doctor(
@@ -92,6 +100,7 @@ def doctor(
     train: bool,
     timeout: float | None,
     save: Path | None,
+    textfile: Path | None,
     verbose: int,
     debug: bool,
 ) -> None:
@@ -119,10 +128,20 @@ def doctor(
         raise click.BadParameter(
             f"cannot write into {save.parent} (missing, or not writable)", param_hint="--save"
         )
+    if textfile is not None and not (textfile.is_dir() and os.access(textfile, os.W_OK | os.X_OK)):
+        raise click.BadParameter(
+            f"{textfile} is not a writable directory; create it, or give node_exporter's"
+            " --collector.textfile.directory",
+            param_hint="--textfile",
+        )
     options = Options(timeout=timeout, frameworks=not no_frameworks)
     report = run_doctor(names, options, redact=redact, debug=debug)
     if save is not None:
         _save(save, json.dumps(report.to_json(), indent=2) + "\n")
+    if textfile is not None:
+        from dlcheck.doctor import metrics
+
+        metrics.write_textfile(textfile, metrics.render(report))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
