@@ -32,7 +32,7 @@ stage "lint: ruff, yamllint, ansible-lint"
 ruff check dlcheck tests bench
 ruff format --check dlcheck tests bench
 yamllint -s .
-ansible-lint --profile production --offline playbooks/ roles/
+ansible-lint --profile production --offline playbooks/ roles/ galaxy.yml meta/
 
 stage "unit tests (real TensorFlow on CPU, fake NVML at the library boundary)"
 pytest tests/unit
