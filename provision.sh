@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Provision THIS machine as a deep-learning workstation, then show dlcheck's verdict.
+# Run it as root, or as a user with sudo (it runs itself again through sudo):
 #
-#   sudo ./provision.sh                       # everything, as configured in inventory/
-#   sudo ./provision.sh --check --diff        # say what would change, change nothing
-#   sudo ./provision.sh -e system_full_upgrade=false --tags frameworks
+#   ./provision.sh                       # everything, as configured in inventory/
+#   ./provision.sh --check --diff        # say what would change, change nothing
+#   ./provision.sh -e system_full_upgrade=false --tags frameworks
 #
 # Extra arguments go to ansible-playbook unchanged. Ansible itself is installed into
 # ./.controller (a venv, from the index pip is configured for); nothing is pip-installed
@@ -12,6 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")"
 repo=$(pwd)
 
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$repo/provision.sh"
+    echo "The options are ansible-playbook's: .controller/bin/ansible-playbook --help (after a first run)."
+    exit 0
+    ;;
+esac
+# shellcheck source=lib/as-root.sh
+. "$repo/lib/as-root.sh"
+as_root "$repo/provision.sh" "$@"
+
 ansible_version=12.3.0
 controller="$repo/.controller"
 python=/usr/bin/python3
@@ -19,7 +31,6 @@ python=/usr/bin/python3
 say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'provision.sh: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "run it as root: sudo ./provision.sh $*"
 [ -r /etc/os-release ] || die "no /etc/os-release: this is not a Debian or Ubuntu system"
 # shellcheck disable=SC1091
 . /etc/os-release

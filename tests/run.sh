@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: the README's test command, and what CI runs (.ci/run).
-# Works from a bare Debian 12 / Ubuntu machine as root: it installs what it needs.
+# Works from a bare Debian 12 / Ubuntu machine as root (or a user with sudo, through which
+# it runs itself again): it installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# shellcheck source=lib/as-root.sh
+. "$repo/lib/as-root.sh"
+as_root "$repo/tests/run.sh" "$@"
 started=$(date +%s)
 stage() { printf '\n==> [%ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
@@ -28,7 +32,7 @@ stage "lint: ruff, yamllint, ansible-lint"
 ruff check dlcheck tests bench
 ruff format --check dlcheck tests bench
 yamllint -s .
-ansible-lint --profile production --offline playbooks/ roles/
+ansible-lint --profile production --offline playbooks/ roles/ galaxy.yml meta/
 
 stage "unit tests (real TensorFlow on CPU, fake NVML at the library boundary)"
 pytest tests/unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,14 @@ def _can_encode(text: str) -> bool:
     metavar="FILE",
     help="Also write the JSON report to FILE (replaced whole), whatever is printed.",
 )
+@click.option(
+    "--textfile",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also write Prometheus metrics to DIR/dlcheck.prom for node_exporter's textfile"
+    " collector (replaced whole).",
+)
 @verbosity_options
 @error_boundary
 def doctor(
@@ -82,6 +91,7 @@ def doctor(
     train: bool,
     timeout: float | None,
     save: Path | None,
+    textfile: Path | None,
     verbose: int,
     debug: bool,
 ) -> None:
@@ -104,12 +114,23 @@ def doctor(
         names = select(list(checks) or None, frameworks=not no_frameworks, train=train)
     except UsageError as exc:
         raise click.UsageError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
+    if textfile is not None and not (textfile.is_dir() and os.access(textfile, os.W_OK | os.X_OK)):
+        # Before the minutes of probing, not after.
+        raise click.BadParameter(
+            f"{textfile} is not a writable directory; create it, or give node_exporter's"
+            " --collector.textfile.directory",
+            param_hint="--textfile",
+        )
     options = Options(timeout=timeout, frameworks=not no_frameworks)
     report = run_doctor(names, options, redact=redact, debug=debug)
     if save is not None:
         from dlcheck.host.files import write_text
 
         write_text(save, json.dumps(report.to_json(), indent=2) + "\n", what="report")
+    if textfile is not None:
+        from dlcheck.doctor import metrics
+
+        metrics.write_textfile(textfile, metrics.render(report))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from dlcheck.errors import DlcheckError, UsageError
 
@@ -128,19 +129,30 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: str | os.PathLike[str], *, what: str = "output") -> Iterator[Path]:
+def replacing(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "output",
+    tmp_suffix: str | None = None,
+    mode: int | None = None,
+) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on a clean exit, rename it over `path`.
 
     The temporary name keeps the target's suffix (Keras's `model.save` insists on
-    `.keras`). On any error the temporary file is removed and the target is untouched;
-    an OSError becomes WriteError naming `what` and the path. The new file gets the
-    old file's permission bits, or the umask's default for a new file.
+    `.keras`) unless `tmp_suffix` is given (node_exporter collects every `*.prom`, so a
+    metrics file's temporary name must not end in it). On any error the temporary file
+    is removed and the target is untouched; an OSError becomes WriteError naming `what`
+    and the path. The new file gets the
+    old file's permission bits, or the umask's default for a new file, unless `mode`
+    is given.
     """
     target = Path(path)
     folder = target.parent
     try:
         fd, tmp_name = tempfile.mkstemp(
-            dir=folder, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}"
+            dir=folder,
+            prefix=f".{target.stem}.",
+            suffix=f".tmp{target.suffix}" if tmp_suffix is None else tmp_suffix,
         )
     except OSError as exc:
         raise WriteError(f"cannot write {what} {target}: {exc.strerror or exc}") from None
@@ -150,7 +162,7 @@ def replacing(path: str | os.PathLike[str], *, what: str = "output") -> Iterator
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(target))
+        os.chmod(tmp, _mode_for(target) if mode is None else mode)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -173,19 +185,26 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes, *, what: str = "output") -> None:
-    """Replace `path` with `data` atomically; "-" writes to standard output."""
+def write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, what: str = "output", **how: Any
+) -> None:
+    """Replace `path` with `data` atomically; "-" writes to standard output.
+
+    `how` goes to `replacing` (tmp_suffix, mode).
+    """
     if os.fspath(path) == STDOUT:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    with replacing(path, what=what) as tmp, open(tmp, "wb") as fh:
+    with replacing(path, what=what, **how) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
 
 
-def write_text(path: str | os.PathLike[str], text: str, *, what: str = "output") -> None:
+def write_text(
+    path: str | os.PathLike[str], text: str, *, what: str = "output", **how: Any
+) -> None:
     """Replace `path` with `text` as UTF-8 atomically; "-" writes to standard output."""
-    write_bytes(path, text.encode("utf-8"), what=what)
+    write_bytes(path, text.encode("utf-8"), what=what, **how)
 
 
 def copy_file(source: str | os.PathLike[str], path: str | os.PathLike[str], *, what: str) -> None:

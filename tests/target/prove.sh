@@ -5,6 +5,7 @@
 #
 # Environment:
 #   DLSTATION_PROVE_FAULTS=0     skip the fault tests (the bench does)
+#   DLSTATION_PROVE_COLLECTION=0 skip the converge from the installed collection (collection.sh)
 #   DLSTATION_PROVE_TIMINGS=FILE append "step<TAB>seconds" lines to FILE
 #   DLSTATION_PROVE_MEASURE=DIR  after the first converge, record bytes downloaded and
 #                                what was installed into DIR (tests/target/measure.sh)
@@ -136,6 +137,13 @@ say "testinfra suite"
 timed testinfra pytest -p no:cacheprovider tests/infra \
   --hosts=ansible://all --ansible-inventory="$inv" --gpu=no \
   --junitxml="$work/logs/testinfra.xml" || fail "testinfra suite"
+
+# --- the roles as an installed collection, on this target (tests/target/collection.sh) ---
+if [ "${DLSTATION_PROVE_COLLECTION:-1}" != 0 ]; then
+  say "the roles from the installed collection, from a collection-only controller"
+  timed collection bash "$here/collection.sh" "$work" || fail "the collection on the target"
+fi
+# --- end of the collection block ---
 
 if [ "${DLSTATION_PROVE_FAULTS:-1}" != 0 ]; then
   say "fault tests on the converged target"
