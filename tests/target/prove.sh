@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The proof on a real host: make a fresh Debian 12 target from nothing, converge it with
+# The proof on a real host: make a fresh target from nothing (DLSTATION_TARGET_RELEASE:
+# debian-12 by default; tests/target/prove_platforms.sh runs every platform), converge it with
 # playbooks/site.yml over SSH, converge again (changed=0), run --check (no changes), run
 # the testinfra suite, provoke the faults, and tear the target down, always.
 #
