@@ -30,8 +30,9 @@ release=${DLSTATION_TARGET_RELEASE:-debian-12}
 target_user=dlops
 target_hostname=dlstation-target
 # What a bare cloud image has, and no more: Ansible needs python3 (and, since
-# ansible-core 2.19, python3-packaging for its pip module), sudo and sshd.
-includes=python3,python3-packaging,sudo,openssh-server
+# ansible-core 2.19, python3-packaging for its pip module), sudo and sshd; apt is
+# named because Ubuntu gives it Priority: important, which minbase leaves out.
+includes=apt,python3,python3-packaging,sudo,openssh-server
 # Ubuntu's components: universe holds some of the roles' packages; restricted holds
 # the NVIDIA driver; a cloud image enables both.
 ubuntu_components="main restricted universe"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_preflight import assert_fails_early, run_preflight
+from test_preflight import assert_fails_early, flat, run_preflight
 
 REPO = Path(__file__).resolve().parents[3]
 COMPAT = json.loads((REPO / "dlcheck" / "compat" / "compat.json").read_text(encoding="utf-8"))
@@ -78,3 +78,16 @@ def test_readme_and_docs_list_the_supported_platforms() -> None:
     for name in COMPAT["platforms"]["retired"]:
         distro, release = name.split("-")
         assert f"| {distro} {release} |" not in readme
+
+
+def test_platform_without_tensorflow_passes_with_keras_on_jax() -> None:
+    # Ubuntu 26.04's Python 3.14: no TensorFlow wheel, so the table leaves TensorFlow out and
+    # the pins checked on the index are Keras and JAX, which have 3.14 files.
+    rc, output, counts = run_preflight(
+        "__preflight_platform=Ubuntu-26.04", "__frameworks_venv_python_version=3.14"
+    )
+    assert rc == 0, output[-3000:]
+    assert counts["changed"] == 0
+    text = flat(output)
+    skipped = "Fail when the distro's Python is outside that TensorFlow's range] *"
+    assert skipped in text and "skipping: [localhost]" in text.split(skipped, 1)[1][:200]
