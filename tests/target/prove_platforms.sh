@@ -7,6 +7,8 @@
 # Environment:
 #   DLSTATION_UBUNTU_MIRROR    the Ubuntu archive's URL (never written into a file)
 #   DLSTATION_PROVE_RELEASES   the releases to prove, space-separated (default: as above)
+#   DLSTATION_PROVE_CONTROLLER a stock controller's directory (default: one made here, once,
+#                              by stock_controller.sh and removed at the end)
 #   plus prove.sh's and target.sh's variables.
 set -uo pipefail
 
@@ -21,6 +23,16 @@ if [ -z "$releases" ]; then
     skipped="ubuntu-22.04 ubuntu-24.04 ubuntu-26.04"
   fi
 fi
+
+# One stock controller for every platform (docs/testing.md): ansible-core alone and the
+# collections of requirements.yml, made once.
+controller=${DLSTATION_PROVE_CONTROLLER:-}
+if [ -z "$controller" ] || [ "$controller" = stock ]; then
+  controller=$(mktemp -d /tmp/dlstation-controller.XXXXXX)
+  trap 'rm -rf "$controller"' EXIT
+  bash "$here/stock_controller.sh" "$controller" || exit 1
+fi
+export DLSTATION_PROVE_CONTROLLER=$controller
 
 summary=()
 failed=0
