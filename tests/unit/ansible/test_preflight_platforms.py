@@ -7,6 +7,7 @@ machine as the host). The pin check asks the real package index, as the play doe
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from test_preflight import assert_fails_early, flat, run_preflight
@@ -91,3 +92,13 @@ def test_platform_without_tensorflow_passes_with_keras_on_jax() -> None:
     text = flat(output)
     skipped = "Fail when the distro's Python is outside that TensorFlow's range] *"
     assert skipped in text and "skipping: [localhost]" in text.split(skipped, 1)[1][:200]
+
+
+def test_the_fresh_target_harness_builds_every_supported_platform() -> None:
+    out = subprocess.run(
+        ["bash", str(REPO / "tests" / "target" / "target.sh"), "releases"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == sorted(name.lower() for name in COMPAT["platforms"]["supported"])
