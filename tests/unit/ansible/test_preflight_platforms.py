@@ -102,3 +102,12 @@ def test_the_fresh_target_harness_builds_every_supported_platform() -> None:
         check=True,
     ).stdout.split()
     assert out == sorted(name.lower() for name in COMPAT["platforms"]["supported"])
+
+
+def test_ubuntu_2204_gets_the_releases_its_python_supports() -> None:
+    # The platforms table's pins for Python 3.10 pass the same check on the real index.
+    rc, output, counts = run_preflight(
+        "__preflight_platform=Ubuntu-22.04", "__frameworks_venv_python_version=3.10"
+    )
+    assert rc == 0, output[-3000:]
+    assert counts["changed"] == 0
