@@ -47,19 +47,23 @@ die_usage() {
   die "DLSTATION_TARGET_RELEASE is '$release'; choose one of: $(releases | tr '\n' ' ')"
 }
 
-# Release, distribution, suite and version (the suite names checked against each
-# archive's dists/<suite>/Release: its Version field).
+# The releases, and their suites (checked against each archive's dists/<suite>/Release:
+# its Version field).
 releases() {
   printf '%s\n' debian-12 debian-13 ubuntu-22.04 ubuntu-24.04 ubuntu-26.04
 }
-case "$release" in
-debian-12) distro=debian suite=bookworm version=12 ;;
-debian-13) distro=debian suite=trixie version=13 ;;
-ubuntu-22.04) distro=ubuntu suite=jammy version=22.04 ;;
-ubuntu-24.04) distro=ubuntu suite=noble version=24.04 ;;
-ubuntu-26.04) distro=ubuntu suite=resolute version=26.04 ;;
-*) [ "${1:-}" = releases ] || die_usage ;;
-esac
+# Sets distro and suite for $release (only the commands that build need them:
+# a target of any release can be reached and torn down).
+resolve_release() {
+  case "$release" in
+  debian-12) distro=debian suite=bookworm ;;
+  debian-13) distro=debian suite=trixie ;;
+  ubuntu-22.04) distro=ubuntu suite=jammy ;;
+  ubuntu-24.04) distro=ubuntu suite=noble ;;
+  ubuntu-26.04) distro=ubuntu suite=resolute ;;
+  *) die_usage ;;
+  esac
+}
 
 # The controller's own Debian apt sources (a deb822 file or a one-line-style list),
 # written for the target's suite (the same mirror, another release) as BASE.sources or
@@ -375,6 +379,9 @@ $left"
 }
 
 cmd=${1:-}
+case "$cmd" in
+up | build) resolve_release ;;
+esac
 case "$cmd" in
 up) target_up "${2:?usage: target.sh up WORK}" ;;
 down) target_down "${2:?usage: target.sh down WORK}" ;;
