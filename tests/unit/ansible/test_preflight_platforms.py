@@ -111,3 +111,19 @@ def test_ubuntu_2204_gets_the_releases_its_python_supports() -> None:
     )
     assert rc == 0, output[-3000:]
     assert counts["changed"] == 0
+
+
+def test_unreachable_index_fails_the_pin_check_naming_it_without_credentials() -> None:
+    secret = "s3cr3t-token-value"
+    rc, output, counts = run_preflight(
+        f"python_env_pip_index_url=http://user:{secret}@127.0.0.1:9/simple"
+    )
+    assert_fails_early(
+        rc,
+        output,
+        counts,
+        "The pip index http://127.0.0.1:9/simple does not answer",
+        "python_env_pip_index_url",
+        "frameworks_check_pins=false",
+    )
+    assert secret not in output
