@@ -36,7 +36,7 @@ die() { printf 'provision.sh: %s\n' "$*" >&2; exit 1; }
 . /etc/os-release
 case " ${ID:-} ${ID_LIKE:-} " in
   *" debian "* | *" ubuntu "*) ;;
-  *) die "unsupported system ${PRETTY_NAME:-unknown}: dlstation provisions Ubuntu 20.04/22.04/24.04 and Debian 12" ;;
+  *) die "unsupported system ${PRETTY_NAME:-unknown}: dlstation provisions Ubuntu 22.04/24.04/26.04 and Debian 12/13" ;;
 esac
 
 # The controller venv needs the distro's python3 with venv support.

@@ -40,7 +40,7 @@ pytest tests/unit
 stage "playbook syntax and Vagrantfile"
 bash tests/static.sh
 
-stage "fresh isolated target: converge, converge again, --check, testinfra"
-bash tests/target/prove.sh
+stage "fresh isolated targets, one per platform: converge, converge again, --check, testinfra"
+bash tests/target/prove_platforms.sh
 
 stage "done in $(( $(date +%s) - started ))s"

@@ -15,6 +15,7 @@ Options of this suite:
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from pathlib import Path
@@ -107,3 +108,15 @@ def remote_tmp(host):
     path = host.check_output("mktemp -d /tmp/dlstation-infra.XXXXXX")
     yield path
     host.run("rm -rf %s", path)
+
+
+@pytest.fixture(scope="module")
+def platform_gets_tensorflow(host) -> bool:
+    """Whether compat.json's platforms table gives the host's platform TensorFlow."""
+    release = host.system_info.release or ""
+    dist = (host.system_info.distribution or "").capitalize()
+    key = f"{dist}-{release if dist == 'Ubuntu' else release.split('.')[0]}"
+    table = json.loads((rolevars.REPO / "dlcheck" / "compat" / "compat.json").read_text())
+    row = table["platforms"]["supported"].get(key)
+    assert row is not None, f"{key} is not a supported platform (compat.json)"
+    return row["pins"].get("tensorflow", "") is not None

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The proof on a real host: make a fresh Debian 12 target from nothing, converge it with
+# The proof on a real host: make a fresh target from nothing (DLSTATION_TARGET_RELEASE:
+# debian-12 by default; tests/target/prove_platforms.sh runs every platform), converge it with
 # playbooks/site.yml over SSH, converge again (changed=0), run --check (no changes), run
 # the testinfra suite, provoke the faults, and tear the target down, always.
 #
@@ -13,6 +14,9 @@
 #   DLSTATION_TARGET_WORK=DIR    work directory (default: a new one under /tmp)
 #   DLSTATION_CA_BUNDLE=FILE     the controller's CA bundle passed to the roles
 #   DLSTATION_MNIST_DIR=DIR      MNIST IDX files for the bench test (default ../shared/data/mnist)
+#   DLSTATION_PROVE_CONTROLLER=stock|DIR  converge from a stock controller (made by
+#                                stock_controller.sh, or the one in DIR: ansible-core alone
+#                                plus requirements.yml's collections)
 #   plus target.sh's variables (DLSTATION_TARGET_CACHE=off for a build from scratch).
 set -euo pipefail
 
@@ -79,6 +83,20 @@ ca_bundle=$work/ca-bundle.pem
 
 say "harness self-test (recap reader, extra variables)"
 pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py"
+
+# --- platforms: a stock controller (DLSTATION_PROVE_CONTROLLER=stock, or one's path) ---
+controller=${DLSTATION_PROVE_CONTROLLER:-}
+if [ "$controller" = stock ]; then
+  say "a stock controller: ansible-core alone, and the collections of requirements.yml"
+  controller=$work/controller
+  bash "$here/stock_controller.sh" "$controller"
+fi
+if [ -n "$controller" ]; then
+  [ -x "$controller/bin/ansible-playbook" ] || fail "no stock controller at $controller"
+  # Its ansible-playbook first; pytest (testinfra) stays the repository's. Only its collections.
+  export PATH="$controller/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$controller/collections"
+fi
+# --- end: a stock controller ---
 
 say "make the target"
 timed make_target bash "$here/target.sh" up "$work"

@@ -1,30 +1,41 @@
 #!/usr/bin/env bash
-# A fresh, isolated Debian 12 host for the end-to-end proof.
+# A fresh, isolated Debian or Ubuntu host for the end-to-end proof.
 #
 #   target.sh up WORK     build (or reuse a cached) rootfs, start it as its own host,
 #                         write WORK/inventory/ (Ansible) and WORK/ssh-config (ssh://)
 #   target.sh down WORK   end the host and check that nothing is left mounted or running
 #   target.sh ssh WORK CMD...   run a command on the target as the Ansible user
 #   target.sh build DIR   only build a rootfs into DIR (no cache); used by the bench
+#   target.sh releases    list the releases it can build
 #
 # The host is a chroot with its own mount, pid, uts and ipc namespaces; sshd is its
 # PID 1 and listens on a free loopback port. The network namespace is shared so apt and
 # pip inside reach the archives the same way the controller does.
 #
 # Environment:
-#   DLSTATION_TARGET_CACHE  directory for cached rootfs tarballs ("off" disables;
-#                           default: <repo>/.target/cache)
-#   DLSTATION_TARGET_SUITE  Debian suite (default: bookworm)
+#   DLSTATION_TARGET_RELEASE  debian-12 (default), debian-13, ubuntu-22.04, ubuntu-24.04
+#                             or ubuntu-26.04
+#   DLSTATION_UBUNTU_MIRROR   the Ubuntu archive's URL (the ubuntu-* releases need it; it
+#                             is passed in, never written into a file of the repository)
+#   DLSTATION_UBUNTU_KEYRING  the Ubuntu archive keyring (default: the ubuntu-keyring
+#                             package's file, else that package fetched from Debian 13)
+#   DLSTATION_TARGET_SOURCES  an apt sources file to build from instead (Debian releases)
+#   DLSTATION_TARGET_CACHE    directory for cached rootfs tarballs ("off" disables;
+#                             default: <repo>/.target/cache)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-suite=${DLSTATION_TARGET_SUITE:-bookworm}
+release=${DLSTATION_TARGET_RELEASE:-debian-12}
 target_user=dlops
 target_hostname=dlstation-target
 # What a bare cloud image has, and no more: Ansible needs python3 (and, since
-# ansible-core 2.19, python3-packaging for its pip module), sudo and sshd.
-includes=python3,python3-packaging,sudo,openssh-server
+# ansible-core 2.19, python3-packaging for its pip module), sudo and sshd; apt is
+# named because Ubuntu gives it Priority: important, which minbase leaves out.
+includes=apt,python3,python3-packaging,sudo,openssh-server
+# Ubuntu's components: universe holds some of the roles' packages; restricted holds
+# the NVIDIA driver; a cloud image enables both.
+ubuntu_components="main restricted universe"
 
 log() { printf '[target] %s\n' "$*" >&2; }
 die() {
@@ -32,19 +43,92 @@ die() {
   exit 1
 }
 
-# The controller's own apt sources: a deb822 file or a one-line-style list.
-host_sources() {
-  local f
+die_usage() {
+  die "DLSTATION_TARGET_RELEASE is '$release'; choose one of: $(releases | tr '\n' ' ')"
+}
+
+# The releases, and their suites (checked against each archive's dists/<suite>/Release:
+# its Version field).
+releases() {
+  printf '%s\n' debian-12 debian-13 ubuntu-22.04 ubuntu-24.04 ubuntu-26.04
+}
+# Sets distro and suite for $release (only the commands that build need them:
+# a target of any release can be reached and torn down).
+resolve_release() {
+  case "$release" in
+  debian-12) distro=debian suite=bookworm ;;
+  debian-13) distro=debian suite=trixie ;;
+  ubuntu-22.04) distro=ubuntu suite=jammy ;;
+  ubuntu-24.04) distro=ubuntu suite=noble ;;
+  ubuntu-26.04) distro=ubuntu suite=resolute ;;
+  *) die_usage ;;
+  esac
+}
+
+# The controller's own Debian apt sources (a deb822 file or a one-line-style list),
+# written for the target's suite (the same mirror, another release) as BASE.sources or
+# BASE.list; prints that file's path.
+debian_sources() {
+  local base=$1 f host_suite ext
+  host_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources \
     /etc/apt/sources.list; do
     # Only enabled files that name Debian's suite: other vendors' lists are not ours.
-    if [ -s "$f" ] && grep -qE "^[^#]*\b${suite}\b" "$f" && grep -qE '^[^#]*debian' "$f"; then
-      echo "$f"
+    if [ -n "$host_suite" ] && [ -s "$f" ] && grep -qE "^[^#]*\b${host_suite}\b" "$f" &&
+      grep -qE '^[^#]*debian' "$f"; then
+      ext=list
+      [[ $f != *.sources ]] || ext=sources
+      sed -E "s/\b${host_suite}(-updates|-security)?\b/${suite}\1/g" "$f" >"$base.$ext"
+      echo "$base.$ext"
       return 0
     fi
   done
-  die "no apt sources for Debian ${suite} found on this machine (looked in /etc/apt); \
-point DLSTATION_TARGET_SOURCES at a sources file"
+  die "no apt sources for this machine's Debian release found in /etc/apt; \
+point DLSTATION_TARGET_SOURCES at a sources file for Debian ${suite}"
+}
+
+# Ubuntu's archive keyring, as a file on the controller.
+ubuntu_keyring() {
+  local dir=$1 keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg
+  if [ -n "${DLSTATION_UBUNTU_KEYRING:-}" ]; then
+    [ -s "$DLSTATION_UBUNTU_KEYRING" ] || die "DLSTATION_UBUNTU_KEYRING: no file at $DLSTATION_UBUNTU_KEYRING"
+    echo "$DLSTATION_UBUNTU_KEYRING"
+  elif [ -s "$keyring" ]; then
+    echo "$keyring" # the ubuntu-keyring package (Debian 13, Ubuntu)
+  else
+    # Debian 12 does not package it; Debian 13 does: fetch that package through apt
+    # (checked against Debian's archive key, as an install would be) and unpack its file.
+    local suite=trixie
+    local sources
+    mkdir -p "$dir/keyring-apt/lists/partial" "$dir/keyring-apt/archives/partial"
+    sources=$(debian_sources "$dir/keyring-apt/debian")
+    local opts=(-c "$dir/apt-host.conf" -o "Dir::Etc::SourceList=$sources"
+      -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$dir/keyring-apt/lists"
+      -o "Dir::Cache=$dir/keyring-apt" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+      -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+    apt-get -qq "${opts[@]}" update >&2
+    (cd "$dir/keyring-apt" && apt-get -qq "${opts[@]}" download ubuntu-keyring >&2)
+    dpkg-deb -x "$dir"/keyring-apt/ubuntu-keyring_*.deb "$dir/keyring-apt/root"
+    [ -s "$dir/keyring-apt/root$keyring" ] || die "the ubuntu-keyring package has no $keyring"
+    echo "$dir/keyring-apt/root$keyring"
+  fi
+}
+
+# The apt sources the target is built from, written into DIR; prints the file's path.
+target_sources() {
+  local dir=$1 out=$1/target.sources
+  if [ -n "${DLSTATION_TARGET_SOURCES:-}" ]; then
+    echo "$DLSTATION_TARGET_SOURCES"
+  elif [ "$distro" = debian ]; then
+    debian_sources "$dir/target"
+  else
+    [ -n "${DLSTATION_UBUNTU_MIRROR:-}" ] ||
+      die "$release needs DLSTATION_UBUNTU_MIRROR, the URL of an Ubuntu archive (a mirror of it, or Ubuntu's own)"
+    # No Signed-By: the build checks with --keyring; the target gets it in prepare_rootfs.
+    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates %s-security\nComponents: %s\n' \
+      "${DLSTATION_UBUNTU_MIRROR%/}" "$suite" "$suite" "$suite" "$ubuntu_components" >"$out"
+    echo "$out"
+  fi
 }
 
 # apt settings the controller needs to reach its archive (validity checks, proxies, CA).
@@ -57,25 +141,31 @@ host_aptopts() {
 cache_key() {
   local sources=$1 aptopt=$2
   {
-    echo "$suite $includes"
+    echo "$release $suite $includes"
     mmdebstrap --version
     cat "$sources" "$aptopt"
     date -u +%F # the archive moves on: a day-old rootfs is rebuilt
   } | sha256sum | cut -c1-16
 }
 
-# Build a minbase rootfs into $1 with the controller's apt sources and settings.
+# Build a minbase rootfs into $1 with the controller's apt settings.
 build_rootfs() {
-  local dest=$1 sources aptopt
+  local dest=$1 dir sources aptopt keyring=()
   command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
-  sources=${DLSTATION_TARGET_SOURCES:-$(host_sources)}
-  aptopt=$(dirname "$dest")/apt-host.conf
+  dir=$(dirname "$dest")
+  sources=$(target_sources "$dir")
+  aptopt=$dir/apt-host.conf
   host_aptopts >"$aptopt"
-  log "mmdebstrap $suite (minbase + $includes) from $sources"
+  [ "$distro" = debian ] || keyring=(--keyring="$(ubuntu_keyring "$dir")")
+  log "mmdebstrap $release ($suite, minbase + $includes)"
   # The sources file as the mirror argument: without one mmdebstrap uses its built-in
   # default mirror, which a closed network cannot reach.
   mmdebstrap --quiet --variant=minbase --include="$includes" --aptopt="$aptopt" \
-    "$suite" "$dest" "$sources"
+    "${keyring[@]}" "$suite" "$dest" "$sources"
+  # The suite names are this script's; the release the archive served is the rootfs's.
+  local got
+  got=$(. "$dest/etc/os-release" && echo "${ID}-${VERSION_ID}")
+  [ "$got" = "$release" ] || die "the archive's $suite is $got, not $release"
 }
 
 # Build or unpack the rootfs into WORK/rootfs.
@@ -85,10 +175,10 @@ make_rootfs() {
     build_rootfs "$work/rootfs"
     return
   fi
-  sources=${DLSTATION_TARGET_SOURCES:-$(host_sources)}
+  sources=$(target_sources "$work")
   host_aptopts >"$work/apt-host.conf"
   key=$(cache_key "$sources" "$work/apt-host.conf")
-  tarball=$cache/rootfs-$suite-$key.tar
+  tarball=$cache/rootfs-$release-$key.tar
   if [ -s "$tarball" ]; then
     log "reusing cached rootfs $tarball"
     mkdir -p "$work/rootfs"
@@ -97,7 +187,7 @@ make_rootfs() {
   fi
   build_rootfs "$work/rootfs"
   mkdir -p "$cache"
-  rm -f "$cache"/rootfs-"$suite"-*.tar # one tarball is enough
+  rm -f "$cache"/rootfs-"$release"-*.tar # one tarball per release is enough
   tar -C "$work/rootfs" --numeric-owner -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 }
 
@@ -110,9 +200,13 @@ prepare_rootfs() {
   echo "$target_hostname" >"$root/etc/hostname"
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost\n' \
     "$target_hostname" >"$root/etc/hosts"
-  # Name the controller's sources as a Debian cloud image names its own.
+  # Name the sources as a cloud image of the distribution names its own; Ubuntu's
+  # name the keyring its ubuntu-keyring package installed.
   for f in "$root"/etc/apt/sources.list.d/0000*.sources; do
-    [ -e "$f" ] && mv "$f" "$root/etc/apt/sources.list.d/debian.sources"
+    [ -e "$f" ] || continue
+    [ "$distro" = debian ] || grep -q '^Signed-By:' "$f" ||
+      echo 'Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg' >>"$f"
+    mv "$f" "$root/etc/apt/sources.list.d/$distro.sources"
   done
   rm -f "$root/etc/resolv.conf"
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
@@ -286,6 +380,9 @@ $left"
 
 cmd=${1:-}
 case "$cmd" in
+up | build) resolve_release ;;
+esac
+case "$cmd" in
 up) target_up "${2:?usage: target.sh up WORK}" ;;
 down) target_down "${2:?usage: target.sh down WORK}" ;;
 ssh)
@@ -294,6 +391,7 @@ ssh)
   target_ssh "$work" "$@"
   ;;
 build) build_rootfs "${2:?usage: target.sh build DIR}" ;;
+releases) releases ;;
 init) ns_init "$2" "$3" "$4" ;;
-*) die "usage: target.sh up|down|ssh|build ..." ;;
+*) die "usage: target.sh up|down|ssh|build|releases ..." ;;
 esac

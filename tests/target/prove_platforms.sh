@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The proof (prove.sh) on every supported platform, each on a fresh target of its own:
+# Debian 12 and 13 always; Ubuntu 22.04, 24.04 and 26.04 when DLSTATION_UBUNTU_MIRROR names
+# an Ubuntu archive (a mirror, or Ubuntu's own), else they are skipped and the summary says so.
+# The fault tests run once, on the first release: they test the roles, not the platform.
+#
+# Environment:
+#   DLSTATION_UBUNTU_MIRROR    the Ubuntu archive's URL (never written into a file)
+#   DLSTATION_PROVE_RELEASES   the releases to prove, space-separated (default: as above)
+#   DLSTATION_PROVE_CONTROLLER a stock controller's directory (default: one made here, once,
+#                              by stock_controller.sh and removed at the end)
+#   plus prove.sh's and target.sh's variables.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+releases=${DLSTATION_PROVE_RELEASES:-}
+skipped=""
+if [ -z "$releases" ]; then
+  releases="debian-12 debian-13"
+  if [ -n "${DLSTATION_UBUNTU_MIRROR:-}" ]; then
+    releases+=" ubuntu-22.04 ubuntu-24.04 ubuntu-26.04"
+  else
+    skipped="ubuntu-22.04 ubuntu-24.04 ubuntu-26.04"
+  fi
+fi
+
+# One stock controller for every platform (docs/testing.md): ansible-core alone and the
+# collections of requirements.yml, made once.
+controller=${DLSTATION_PROVE_CONTROLLER:-}
+if [ -z "$controller" ] || [ "$controller" = stock ]; then
+  controller=$(mktemp -d /tmp/dlstation-controller.XXXXXX)
+  trap 'rm -rf "$controller"' EXIT
+  bash "$here/stock_controller.sh" "$controller" || exit 1
+fi
+export DLSTATION_PROVE_CONTROLLER=$controller
+
+summary=()
+failed=0
+faults=${DLSTATION_PROVE_FAULTS:-1}
+for release in $releases; do
+  printf '\n==> the proof on a fresh %s target\n' "$release"
+  t0=$(date +%s)
+  if DLSTATION_TARGET_RELEASE=$release DLSTATION_PROVE_FAULTS=$faults bash "$here/prove.sh"; then
+    summary+=("$release: passed ($(($(date +%s) - t0)) s)")
+  else
+    summary+=("$release: FAILED ($(($(date +%s) - t0)) s)")
+    failed=1
+  fi
+  faults=0
+done
+
+printf '\n==> the proof, per platform\n'
+printf '  %s\n' "${summary[@]}"
+for release in $skipped; do
+  echo "  $release: SKIPPED (set DLSTATION_UBUNTU_MIRROR to an Ubuntu archive's URL to prove it)"
+done
+exit "$failed"
