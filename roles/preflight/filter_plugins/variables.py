@@ -61,6 +61,9 @@ def _url_problem(value, schemes):
         return f"its scheme is {parts.scheme or 'empty'}, not one of {', '.join(schemes)}"
     if not host:
         return "it has no host"
+    # pip would take the last "@", Ansible's uri module (the index probe) takes the first.
+    if parts.netloc.count("@") > 1:
+        return "its user or password holds an @"
     if "@" in value.split("://", 1)[1][len(parts.netloc) :]:
         return "it has an @ after its host"
     return None
@@ -78,8 +81,8 @@ def _url_problems(name, option, value):
         if reason:
             problems.append(
                 f"{label(index)} is not a URL: {reason}. Write it as "
-                f"{'|'.join(schemes)}://[user:password@]host[:port]/path, with any / ? # or blank "
-                "in the user or password percent-encoded (%2F %3F %23 %20)"
+                f"{'|'.join(schemes)}://[user:password@]host[:port]/path, with any @ / ? # or "
+                "blank in the user or password percent-encoded (%40 %2F %3F %23 %20)"
             )
     return problems
 

@@ -87,6 +87,11 @@ BAD = {
         ["frameworks_torch_index_url is not a URL: it has an @ after its host", "%2F"],
         SECRET,
     ),
+    "password holding an @": (
+        {"python_env_pip_index_url": "https://alice:p@ssW0rd@mirror.example/simple"},
+        ["python_env_pip_index_url is not a URL: its user or password holds an @", "%40"],
+        "ssW0rd",
+    ),
     "proxy with a port that is no number": (
         {"system_apt_proxy": f"http://lab:{SECRET}@proxy.example:port"},
         ["system_apt_proxy is not a URL: it cannot be parsed", "socks5h"],
@@ -177,7 +182,7 @@ def test_good_values_give_no_problem() -> None:
     given = {
         "python_env_venv_path": "/opt/dlstation/venv",
         "python_env_packages": ["numpy", "scipy"],
-        "python_env_pip_index_url": "https://alice:p@ss@mirror.example/simple",
+        "python_env_pip_index_url": "https://alice:p%40ss@mirror.example/simple",
         "python_env_pip_extra_index_urls": ["https://[::1]:8443/simple", ""],
         "system_apt_proxy": "socks5h://apt:pass@127.0.0.1:9050",
         "system_packages_extra": "git,vim",  # -e system_packages_extra=git,vim
