@@ -10,14 +10,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import platform
 import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dlcheck.errors import MissingDependency, UsageError
@@ -113,16 +111,6 @@ def visible_gpus(backend: str) -> list[str]:
         except RuntimeError:
             return []
     return []
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def device_of(backend: str, variable: Any) -> tuple[str, str]:

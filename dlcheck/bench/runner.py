@@ -3,7 +3,7 @@
 run_bench() returns a BenchResult and never prints. It trains in this process when
 Keras is not imported yet (or already is, with the wanted backend); otherwise, and for
 the CPU side of --compare-cpu (which must hide the GPU before the framework starts),
-it runs dlcheck.bench.child in a fresh interpreter.
+it runs dlcheck.bench.isolated in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from dlcheck import __version__
 from dlcheck.bench import engine
 from dlcheck.bench.data import MnistData, load_mnist, synthetic_mnist
-from dlcheck.bench.hardware import cpu_peak, gpu_peak_gflops, nvidia_gpu_count
+from dlcheck.bench.hardware import gpu_peak_gflops
 from dlcheck.bench.models import MODELS, OPTIMIZERS, SPECS
 from dlcheck.bench.result import (
     BenchConfig,
@@ -38,6 +38,8 @@ from dlcheck.bench.result import (
     Throughput,
 )
 from dlcheck.errors import DataError, DlcheckError, UsageError
+from dlcheck.host import nvml
+from dlcheck.host.cpu import cpu_name, cpu_peak
 from dlcheck.paths import last_model_path
 
 log = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ def run_in_child(cfg: BenchConfig, extra_env: dict[str, str] | None = None) -> B
     log.info("running the bench in a child process (%s)", extra_env or "same environment")
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "dlcheck.bench.child"],
+            [sys.executable, "-m", "dlcheck.bench.isolated"],
             input=json.dumps(asdict(cfg)),
             capture_output=True,
             text=True,
@@ -265,7 +267,8 @@ def run_bench(cfg: BenchConfig, progress: engine.ProgressFn | None = None) -> Be
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     engine.import_keras(backend)
     keras = sys.modules["keras"]
-    n_nvidia, nvml_note = nvidia_gpu_count()
+    n_nvidia, nvml_error = nvml.gpu_count()
+    nvml_note = nvml_error.message if nvml_error else None
     gpus = engine.visible_gpus(backend)
     warnings: list[str] = []
     if data.kind == "synthetic":
@@ -333,13 +336,9 @@ def run_bench(cfg: BenchConfig, progress: engine.ProgressFn | None = None) -> Be
         basis = "fp32 datasheet peak by GPU name" if peak else None
     else:
         cp = cpu_peak()
-        name = engine.cpu_name()
+        name = cpu_name()
         peak = cp.gflops if cp else None
-        basis = (
-            f"{cp.cores} cores x {cp.ghz} GHz x {cp.flops_per_cycle} FLOPs/cycle ({cp.simd})"
-            if cp
-            else None
-        )
+        basis = cp.basis if cp else None
     device = DeviceInfo(
         requested=cfg.device,
         used=outcome.device_used,

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcheck.doctor.probes.child import ChildOutcome, run_child
+from dlcheck.doctor.probes.imports import ChildOutcome, run_child
 
 FRAMEWORKS = ("tensorflow", "keras", "torch", "jax")
 # Keras rides in TensorFlow's child: its default backend imports TensorFlow anyway,

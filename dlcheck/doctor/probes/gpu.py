@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dlcheck.doctor import nvml
 from dlcheck.doctor.probes import Unavailable
 from dlcheck.doctor.probes.sysfs import read_text, under
+from dlcheck.host import nvml
 
 NVIDIA_VENDOR = "0x10de"
 PCI_DEVICES = "/sys/bus/pci/devices"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlcheck.doctor.probes import Unavailable, run_tool
-from dlcheck.doctor.probes.child import ChildOutcome, run_child
+from dlcheck.doctor.probes.imports import ChildOutcome, run_child
 
 MODULES = ("numpy", "scipy", "pandas", "matplotlib", "yaml", "h5py", "pydot", "cv2")
 DEFAULT_TIMEOUT_S = 60.0

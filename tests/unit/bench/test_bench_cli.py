@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from dlcheck.bench import runner
 from dlcheck.cli.bench import bench
+from dlcheck.host import nvml
 
-HAS_NVIDIA_GPU = runner.nvidia_gpu_count()[0] > 0
+HAS_NVIDIA_GPU = nvml.gpu_count()[0] > 0
 # The engine the playbook provisions, and `--backend auto`'s first choice; a host with only
 # JAX or PyTorch (the lent GPU machine) skips the tests that name it.
 needs_tensorflow = pytest.mark.skipif(

@@ -1,0 +1,1 @@
+"""The ground layer: what this machine is and how to run things on it. Imports no feature of dlcheck."""
