@@ -9,7 +9,8 @@ from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.checks.cuda import has_gpu
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
-from dlcheck.doctor.probes.frameworks import EXTRAS, FRAMEWORKS, FrameworkProbe
+from dlcheck.doctor.probes.frameworks import FRAMEWORKS, FrameworkProbe
+from dlcheck.shared import EXTRAS
 
 TITLES = {"tensorflow": "TensorFlow", "keras": "Keras", "torch": "PyTorch", "jax": "JAX"}
 TF_GPU_HINT = "pip uninstall -y tensorflow-cpu; pip install 'tensorflow[and-cuda]'"

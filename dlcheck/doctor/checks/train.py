@@ -9,9 +9,9 @@ from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.host import processes
+from dlcheck.shared import BENCH_SCHEMA
 
 DEFAULT_TIMEOUT_S = 900.0
-BENCH_SCHEMA = "dlcheck.bench"
 
 
 def check(ctx: Context) -> CheckResult:

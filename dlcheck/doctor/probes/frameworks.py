@@ -13,8 +13,6 @@ FRAMEWORKS = ("tensorflow", "keras", "torch", "jax")
 # Keras rides in TensorFlow's child: its default backend imports TensorFlow anyway,
 # and a second `import tensorflow` in another child would double the wall time.
 GROUPS = (("tensorflow", "keras"), ("torch",), ("jax",))
-# pip extra of dlcheck that installs each one (pyproject.toml).
-EXTRAS = {"tensorflow": "tf", "keras": "tf", "torch": "torch", "jax": "jax"}
 DEFAULT_TIMEOUT_S = 120.0
 
 _DLOPEN_LIB = re.compile(r"Could not load dynamic library '([^']+)'")

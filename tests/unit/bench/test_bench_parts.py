@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlcheck.bench import engine, hardware, models, runner
+from dlcheck.bench import engine, hardware, judge, models, runner
 from dlcheck.bench.data import MnistData
 from dlcheck.bench.result import BenchConfig, BenchResult
 from dlcheck.errors import UsageError
@@ -56,13 +56,13 @@ def _data(kind="real", split=True, n=8000):
         ("mlp", "real", True, 8000, 1, "rmsprop", 0.85),
         ("mlp", "real", True, 2000, 1, "rmsprop", 0.75),
         ("cnn", "real", True, 8000, 1, "adam", 0.90),
-        ("mlp", "real", True, 8000, 1, "sgd", runner.OTHER_OPTIMIZER_FLOOR),
+        ("mlp", "real", True, 8000, 1, "sgd", judge.OTHER_OPTIMIZER_FLOOR),
         ("mlp", "real", True, 500, 1, "rmsprop", None),
         ("mlp", "synthetic", False, 60000, 5, "rmsprop", None),
     ],
 )
 def test_accuracy_thresholds(model, kind, split, n, epochs, opt, expected):
-    threshold, why = runner.accuracy_threshold(model, _data(kind, split), n, epochs, opt)
+    threshold, why = judge.accuracy_threshold(model, _data(kind, split), n, epochs, opt)
     assert threshold == expected
     assert (why is None) == (kind == "synthetic")
 
