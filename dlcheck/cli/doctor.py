@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from dlcheck.cli.common import error_boundary, setup_logging, verbosity_options
+from dlcheck.doctor.timeouts import FRAMEWORK_IMPORT_S, LIBRARIES_IMPORT_S, TRAIN_S
 
 
 def _list_checks(as_json: bool) -> None:
@@ -71,7 +72,8 @@ def _save(path: Path, text: str) -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=None,
     metavar="SECONDS",
-    help="Limit for each child probe (default: 120 per framework, 900 for --train).",
+    help=f"Limit for each child probe (default: {FRAMEWORK_IMPORT_S:g} per framework, "
+    f"{LIBRARIES_IMPORT_S:g} for the libraries, {TRAIN_S:g} for --train).",
 )
 @click.option(
     "--save",

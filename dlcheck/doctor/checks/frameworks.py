@@ -6,7 +6,6 @@ from typing import Any
 
 from dlcheck.compat import arch_supported
 from dlcheck.doctor.checks import make_result
-from dlcheck.doctor.checks.cuda import has_gpu
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes.frameworks import FRAMEWORKS, FrameworkProbe
@@ -20,7 +19,7 @@ OPTIONAL_LIBS = ("libnvinfer",)
 
 def check(ctx: Context) -> CheckResult:
     probes = ctx.frameworks() or {}
-    gpu = has_gpu(ctx)
+    gpu = ctx.gpu().nvidia_gpu_present
     findings: list[Finding] = []
     facts: dict[str, Any] = {}
     reported: set[int] = set()

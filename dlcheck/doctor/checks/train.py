@@ -8,15 +8,14 @@ from typing import Any
 from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
+from dlcheck.doctor.timeouts import TRAIN_S
 from dlcheck.host import processes
 from dlcheck.shared import BENCH_SCHEMA
-
-DEFAULT_TIMEOUT_S = 900.0
 
 
 def check(ctx: Context) -> CheckResult:
     cmd = ctx.options.train_command or [ctx.python, "-m", "dlcheck", "bench", "--quick", "--json"]
-    timeout = ctx.timeout(DEFAULT_TIMEOUT_S)
+    timeout = ctx.timeout(TRAIN_S)
     doc, failure = run_bench(cmd, timeout, ctx.env)
     if failure is not None:
         return make_result(

@@ -32,12 +32,22 @@ class Library:
 
 
 @dataclass
+class PathEntry:
+    """One directory of LD_LIBRARY_PATH, as found on disk."""
+
+    path: str
+    is_dir: bool
+    #: the CUDA version the directory is named for, itself or through a link, if any
+    cuda_version: str | None
+
+
+@dataclass
 class CudaProbe:
     nvcc: str | None = None  # path
     nvcc_version: str | None | Unavailable = None
     libraries: list[Library] = field(default_factory=list)
     wheels: dict[str, str] = field(default_factory=dict)  # nvidia-* distribution -> version
-    ld_library_path: list[str] = field(default_factory=list)
+    ld_library_path: list[PathEntry] = field(default_factory=list)
 
     def first(self, name: str, source: str | None = None) -> Library | None:
         for lib in self.libraries:
@@ -45,11 +55,23 @@ class CudaProbe:
                 return lib
         return None
 
+    def effective(self, name: str) -> tuple[str | None, str | None]:
+        """(version, source) of the copy a framework most likely loads: pip wheels win.
+
+        TensorFlow and PyTorch wheels look for the nvidia-* wheels in site-packages first.
+        """
+        lib = self.first(name, "pip") or self.first(name, "system")
+        return (lib.version, lib.source) if lib else (None, None)
+
 
 def probe_cuda(env: dict[str, str] | None = None) -> CudaProbe:
     env = dict(os.environ) if env is None else env
     probe = CudaProbe()
-    probe.ld_library_path = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
+    probe.ld_library_path = [
+        PathEntry(p, os.path.isdir(p), cuda_version_of_dir(p))
+        for p in env.get("LD_LIBRARY_PATH", "").split(":")
+        if p
+    ]
     _nvcc(probe, env)
     _pip_wheels(probe)
     _system_libraries(probe)

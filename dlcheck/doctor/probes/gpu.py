@@ -30,6 +30,11 @@ class GpuProbe:
     nvml: nvml.NvmlSnapshot
     unreadable: list[str] = field(default_factory=list)
 
+    @property
+    def nvidia_gpu_present(self) -> bool:
+        """NVML sees a GPU, or the PCI bus shows one (a GPU without a working driver)."""
+        return bool(self.nvml.gpus) or (isinstance(self.pci, list) and bool(self.pci))
+
 
 def nvidia_pci_devices(root: Path) -> tuple[list[PciDevice] | Unavailable, list[str]]:
     """NVIDIA display-class functions (0x03xxxx): skips their HDMI audio and USB functions."""

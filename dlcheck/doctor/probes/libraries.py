@@ -13,9 +13,9 @@ from typing import Any
 
 from dlcheck.doctor.probes import Unavailable, run_tool
 from dlcheck.doctor.probes.imports import ChildOutcome, run_child
+from dlcheck.doctor.timeouts import LIBRARIES_IMPORT_S
 
 MODULES = ("numpy", "scipy", "pandas", "matplotlib", "yaml", "h5py", "pydot", "cv2")
-DEFAULT_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -27,7 +27,7 @@ class LibrariesProbe:
 
 
 def probe_libraries(
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float = LIBRARIES_IMPORT_S,
     python: str | None = None,
     env: dict[str, str] | None = None,
 ) -> LibrariesProbe:
