@@ -101,24 +101,29 @@ class _Child:
         self.stopped = False
         self.killed: list[Killed] = []
         self.wake_r, self._wake_w = os.pipe()
+        self._closed = False
         self._lock = threading.Lock()
 
     def kill(self) -> None:
         """Kill the child with everything it started; idempotent, any thread."""
         with self._lock:
+            if self._closed:  # reaped: its pid may already be another process's
+                return
             known = {k.pid for k in self.killed}
             self.killed += [k for k in _kill_tree(self.proc.pid, self.pipes) if k.pid not in known]
 
     def stop(self) -> None:
         self.stopped = True
         self.kill()
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        with self._lock:
+            if not self._closed:  # a closed descriptor's number may belong to a new file
+                os.write(self._wake_w, b"x")
 
     def close(self) -> None:
-        for fd in (self.wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with self._lock:
+            self._closed = True
+            os.close(self.wake_r)
+            os.close(self._wake_w)
 
 
 _running: set[_Child] = set()
@@ -154,12 +159,13 @@ def run(
     *,
     env: dict[str, str] | None = None,
     input: str | None = None,
-    on_line: Callable[[str], None] | None = None,
+    on_line: Callable[[str, str], None] | None = None,
 ) -> Finished:
     """Run `argv` until it exits, or at most `timeout` seconds; never raises for the child.
 
     `input` goes to its stdin (small: it must fit the pipe's buffer, 64 KiB on Linux);
-    `on_line` gets each line of stdout as it arrives (from this thread).
+    `on_line(stream, line)` gets each line of "stdout" and "stderr" as it arrives, from
+    this thread (structured progress, e.g. `dlcheck bench --progress jsonl`).
     """
     started = time.monotonic()
     try:
@@ -176,13 +182,26 @@ def run(
     child = _Child(proc)
     with _running_lock:
         _running.add(child)
+    deadline = started + timeout
     try:
         if input is not None and proc.stdin is not None:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.write(input.encode("utf-8"))
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
-        out, err, ending = _read(child, started + timeout, on_line)
+        out, err, ending = _read(child, deadline, on_line)
+        if ending == _EOF:  # it closed its output; it may still run
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                ending = _DEADLINE
+        if ending != _EOF:
+            # Timed out, stopped, or ended while something it started holds its pipes.
+            child.kill()
+        try:
+            returncode = proc.wait(timeout=REAP_S)
+        except subprocess.TimeoutExpired:  # stuck in the kernel (D state): report, not hang
+            returncode = None
     except BaseException:  # Ctrl-C in this thread: the child must not outlive it
         child.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -192,13 +211,6 @@ def run(
         with _running_lock:
             _running.discard(child)
         child.close()
-    if ending != _EOF:
-        # Timed out, stopped, or ended while something it started holds its pipes.
-        child.kill()
-    try:
-        returncode = proc.wait(timeout=REAP_S if child.killed else None)
-    except subprocess.TimeoutExpired:  # stuck in the kernel (D state): report, do not hang
-        returncode = None
     for stream in (proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()
@@ -221,7 +233,7 @@ _EOF, _EXITED, _DEADLINE, _STOPPED = "eof", "exited", "deadline", "stopped"
 
 
 def _read(
-    child: _Child, deadline: float, on_line: Callable[[str], None] | None
+    child: _Child, deadline: float, on_line: Callable[[str, str], None] | None
 ) -> tuple[bytes, bytes, str]:
     """Read stdout and stderr until both end, the child ends, the deadline, or a stop.
 
@@ -232,7 +244,8 @@ def _read(
     assert proc.stdout is not None and proc.stderr is not None
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
-    partial = b""
+    names = {out_fd: "stdout", err_fd: "stderr"}
+    partial = {out_fd: b"", err_fd: b""}
     ending = _EOF
     pidfd = _pidfd(proc.pid)
     with selectors.DefaultSelector() as sel:
@@ -256,17 +269,18 @@ def _read(
                     if not data:
                         sel.unregister(fd)
                         streams -= 1
-                    elif fd == out_fd and on_line is not None:
-                        *lines, partial = (partial + data).split(b"\n")
+                    elif on_line is not None:
+                        *lines, partial[fd] = (partial[fd] + data).split(b"\n")
                         for line in lines:
-                            on_line(line.decode("utf-8", errors="replace"))
+                            on_line(names[fd], line.decode("utf-8", errors="replace"))
                     chunks[fd].append(data)
                 exited = exited or proc.poll() is not None
         finally:
             if pidfd is not None:
                 os.close(pidfd)
-    if on_line is not None and partial and ending in (_EOF, _EXITED):
-        on_line(partial.decode("utf-8", errors="replace"))
+    for fd, rest in partial.items():
+        if on_line is not None and rest and ending in (_EOF, _EXITED):
+            on_line(names[fd], rest.decode("utf-8", errors="replace"))
     return b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), ending
 
 

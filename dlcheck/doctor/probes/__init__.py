@@ -6,6 +6,7 @@ A probe returns data, or an `Unavailable` that says why it could not collect
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dlcheck.host import processes
@@ -38,3 +39,15 @@ def run_tool(argv: list[str], timeout: float = 10) -> str | Unavailable:
     if done.timed_out:
         return Unavailable(f"`{' '.join(argv)}` timed out after {timeout:g} s")
     return done.stdout + done.stderr
+
+
+def tool_version(argv: list[str], *patterns: str) -> str | Unavailable:
+    """The version a tool prints: group 1 of the first pattern found in its output."""
+    out = run_tool(argv)
+    if isinstance(out, Unavailable):
+        return out
+    for pattern in patterns:
+        match = re.search(pattern, out)
+        if match:
+            return match.group(1)
+    return Unavailable(f"`{' '.join(argv)}` said: {out[:120]!r}")

@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcheck.doctor.probes import Unavailable, run_tool
+from dlcheck.doctor.probes import Unavailable, run_tool, tool_version
 
 CUDA_HOMES = "/usr/local/cuda*"
 CUDNN_HEADERS = (
@@ -84,13 +84,8 @@ def _nvcc(probe: CudaProbe, env: dict[str, str]) -> None:
     probe.nvcc = next((c for c in candidates if c), None)
     if probe.nvcc is None:
         return
-    out = run_tool([probe.nvcc, "--version"])
-    if isinstance(out, Unavailable):
-        probe.nvcc_version = out
-        return
-    match = re.search(r"release [\d.]+, V([\d.]+)", out) or re.search(r"release ([\d.]+)", out)
-    probe.nvcc_version = (
-        match.group(1) if match else Unavailable(f"unexpected output of {probe.nvcc} --version")
+    probe.nvcc_version = tool_version(
+        [probe.nvcc, "--version"], r"release [\d.]+, V([\d.]+)", r"release ([\d.]+)"
     )
 
 

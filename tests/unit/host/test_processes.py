@@ -79,6 +79,13 @@ def test_a_child_that_exits_is_not_waited_for_while_its_grandchild_holds_the_pip
     assert not alive(grandchild)
 
 
+def test_a_child_that_closes_its_output_and_hangs_is_killed_at_the_deadline():
+    script = "import os, time; os.close(1); os.close(2); time.sleep(600)"
+    done = processes.run([PY, "-c", script], 1)
+    assert done.timed_out and done.signal == "SIGKILL (signal 9)"
+    assert not alive(done.killed[0].pid)
+
+
 def test_a_segfault_is_named():
     done = processes.run([PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"], 60)
     assert done.returncode == -signal.SIGSEGV
@@ -92,14 +99,15 @@ def test_a_program_that_cannot_start_says_why():
 
 
 def test_input_and_lines_as_they_come():
-    lines: list[str] = []
-    done = processes.run(
-        [PY, "-c", "import sys; d = sys.stdin.read(); print(d); print('two', end='')"],
-        60,
-        input="one",
-        on_line=lines.append,
+    lines: list[tuple[str, str]] = []
+    script = (
+        "import sys; print(sys.stdin.read()); print('err', file=sys.stderr); print('two', end='')"
     )
-    assert lines == ["one", "two"] and done.stdout == "one\ntwo"
+    done = processes.run(
+        [PY, "-c", script], 60, input="one", on_line=lambda *line: lines.append(line)
+    )
+    assert sorted(lines) == [("stderr", "err"), ("stdout", "one"), ("stdout", "two")]
+    assert done.stdout == "one\ntwo" and done.stderr == "err\n"
 
 
 def test_stop_all_ends_children_waited_on_by_other_threads():
@@ -111,7 +119,7 @@ def test_stop_all_ends_children_waited_on_by_other_threads():
             processes.run(
                 [PY, "-c", "print('up', flush=True); import time; time.sleep(600)"],
                 NEVER_S,
-                on_line=lambda _line: started.set(),
+                on_line=lambda *_line: started.set(),
             )
         )
 
