@@ -97,24 +97,27 @@ class _Child:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
-        self.pipes = {os.fstat(f.fileno()).st_ino for f in (proc.stdout, proc.stderr) if f}
+        self.pipes = {
+            f.fileno(): os.fstat(f.fileno()).st_ino for f in (proc.stdout, proc.stderr) if f
+        }
         self.stopped = False
         self.killed: list[Killed] = []
         self.wake_r, self._wake_w = os.pipe()
         self._closed = False
         self._lock = threading.Lock()
 
-    def kill(self) -> None:
+    def kill(self, table: dict[int, _Proc] | None = None) -> None:
         """Kill the child with everything it started; idempotent, any thread."""
         with self._lock:
             if self._closed:  # reaped: its pid may already be another process's
                 return
             known = {k.pid for k in self.killed}
-            self.killed += [k for k in _kill_tree(self.proc.pid, self.pipes) if k.pid not in known]
+            found = _kill_tree(self.proc.pid, self.pipes, table)
+            self.killed += [k for k in found if k.pid not in known]
 
-    def stop(self) -> None:
+    def stop(self, table: dict[int, _Proc] | None = None) -> None:
         self.stopped = True
-        self.kill()
+        self.kill(table)
         with self._lock:
             if not self._closed:  # a closed descriptor's number may belong to a new file
                 os.write(self._wake_w, b"x")
@@ -134,8 +137,9 @@ def stop_all() -> list[Killed]:
     """Kill every child this process is running now (from any thread); what was killed."""
     with _running_lock:
         children = list(_running)
+    table = _processes() if children else {}  # one look at /proc for them all
     for child in children:
-        child.stop()
+        child.stop(table)
     return [k for child in children for k in child.killed]
 
 
@@ -265,7 +269,10 @@ def _read(
                     ending = _EXITED  # gone, and its pipes hold nothing more
                     break
                 for fd in ready:
-                    data = os.read(fd, _READ)
+                    try:
+                        data = os.read(fd, _READ)
+                    except BlockingIOError:  # a stop drained it from another thread
+                        continue
                     if not data:
                         sel.unregister(fd)
                         streams -= 1
@@ -337,18 +344,29 @@ def _holds_pipe(pid: int, pipes: set[int]) -> bool:
     return False
 
 
-def _kill_tree(pid: int, pipes: set[int]) -> list[Killed]:
-    """SIGKILL `pid`, its session and process group, their descendants, and any other
-    process holding one of `pipes` (a grandchild that moved to a session of its own)."""
-    table = _processes()
-    me = os.getpid()
-    chosen = {p.pid for p in table.values() if pid in (p.pid, p.pgrp, p.session)}
-    chosen |= {p.pid for p in table.values() if p.pid != me and _holds_pipe(p.pid, pipes)}
+def _kill_tree(
+    pid: int, pipes: dict[int, int], table: dict[int, _Proc] | None = None
+) -> list[Killed]:
+    """SIGKILL `pid`, its session and process group and their descendants; then, if
+    something still holds `pipes` (read end fd -> inode: a grandchild in a session of
+    its own whose parent is gone), that too. `table`: a /proc scan to reuse."""
+    table = _processes() if table is None else table
+    killed = _kill(pid, table, {p.pid for p in table.values() if pid in (p.pid, p.pgrp, p.session)})
+    if table and _writers_left(pipes):  # the rare case: look for them in every /proc/N/fd
+        table = _processes()
+        inodes = set(pipes.values())
+        killed += _kill(pid, table, {p for p in table if _holds_pipe(p, inodes)})
+    return killed
+
+
+def _kill(pid: int, table: dict[int, _Proc], chosen: set[int]) -> list[Killed]:
+    """SIGKILL `chosen` and their descendants (and `pid`'s group); wait until they are dead."""
     more = chosen
-    while more:  # and the descendants of everything chosen
+    while more:
         more = {p.pid for p in table.values() if p.ppid in chosen} - chosen
         chosen |= more
-    chosen = {p for p in chosen if p != me and not table[p].zombie}  # zombies are dead
+    me = os.getpid()
+    chosen = {p for p in chosen if p != me and p in table and not table[p].zombie}
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)  # the group at once, so that nothing in it forks on
     killed = []
@@ -364,6 +382,21 @@ def _kill_tree(pid: int, pipes: set[int]) -> list[Killed]:
         killed.append(Killed(pid, "child"))
     _wait_dead([k.pid for k in killed if table])
     return killed
+
+
+def _writers_left(pipes: dict[int, int]) -> bool:
+    """Whether any process still holds the write end of one of our pipes (its reader
+    gets "would block", not end-of-file). What is still in the pipe is dropped."""
+    for fd in pipes:
+        try:
+            os.set_blocking(fd, False)
+            while os.read(fd, _READ):
+                pass
+        except BlockingIOError:
+            return True
+        except OSError:
+            continue  # closed meanwhile
+    return False
 
 
 def _wait_dead(pids: list[int]) -> None:
