@@ -27,6 +27,7 @@ from typing import Any
 from dlcheck.draw.errors import NoDisplay, NothingDrawn
 from dlcheck.draw.trainer import Output, Progress, Trained, Trainer
 from dlcheck.errors import DlcheckError
+from dlcheck.host import processes
 
 log = logging.getLogger(__name__)
 
@@ -418,5 +419,6 @@ def run(
         ) from None
     root = open_root()
     app = DrawApp(root, model_path, model_is_default=model_is_default, on_message=on_message)
-    root.mainloop()
+    with processes.stopped_on_interrupt():  # Ctrl-C in the terminal ends training too
+        root.mainloop()
     return app
