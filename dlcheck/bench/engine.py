@@ -10,27 +10,19 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import platform
 import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from dlcheck.errors import MissingDependency, UsageError
+from dlcheck.shared import BACKENDS, EXTRAS
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("tensorflow", "jax", "torch")
-#: the pip extra that installs each backend
-EXTRAS = {"tensorflow": "tf", "jax": "jax", "torch": "torch"}
-#: `--backend auto`: the first installed one. TensorFlow first: it is the engine the
-#: guide and the provisioned stack use, and the one whose GPU build the playbooks
-#: install; JAX is faster on the CPU (docs/bench.md) but only with the `jax` extra.
-AUTO_ORDER = ("tensorflow", "jax", "torch")
 
 #: progress(epoch 1-based, epochs, batch 1-based, batches)
 ProgressFn = Callable[[int, int, int, int], None]
@@ -47,7 +39,7 @@ def backend_installed(backend: str) -> bool:
 def resolve_backend(requested: str) -> str:
     """The backend to use: 'auto' -> first installed; a missing one -> MissingDependency."""
     if requested == "auto":
-        for candidate in AUTO_ORDER:
+        for candidate in BACKENDS:
             if backend_installed(candidate):
                 return candidate
         raise MissingDependency(
@@ -113,16 +105,6 @@ def visible_gpus(backend: str) -> list[str]:
         except RuntimeError:
             return []
     return []
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def device_of(backend: str, variable: Any) -> tuple[str, str]:
@@ -197,6 +179,27 @@ class EpochStat:
 
 
 @dataclass
+class TrainJob:
+    """One training run to do: the model, its data, and how to fit it."""
+
+    backend: str
+    model_name: str
+    x_train: Any
+    y_train: Any
+    x_test: Any
+    y_test: Any
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    seed: int
+    #: 'cpu', 'gpu' or 'auto' (the framework's default placement)
+    device: str
+    #: evaluate on the test data after every epoch too (val_loss, val_accuracy)
+    validate: bool = True
+
+
+@dataclass
 class TrainOutcome:
     """What one training run measured."""
 
@@ -208,7 +211,6 @@ class TrainOutcome:
     device_string: str
     n_train: int
     peak_device_bytes: int | None
-    history: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _callbacks(keras: Any, epochs: int, steps: int, progress: ProgressFn | None) -> tuple:
@@ -269,46 +271,36 @@ def _callbacks(keras: Any, epochs: int, steps: int, progress: ProgressFn | None)
     return timer, cbs
 
 
-def train(
-    backend: str,
-    model_name: str,
-    x_train: Any,
-    y_train: Any,
-    x_test: Any,
-    y_test: Any,
-    *,
-    epochs: int,
-    batch_size: int,
-    optimizer: str,
-    learning_rate: float | None,
-    seed: int,
-    device: str,
-    progress: ProgressFn | None = None,
-    validate: bool = True,
-) -> TrainOutcome:
+def train(job: TrainJob, progress: ProgressFn | None = None) -> TrainOutcome:
     """Build, compile and fit one model; evaluate it on (x_test, y_test).
 
-    `device` is 'cpu', 'gpu' or 'auto' (the framework's default placement). The device
-    reported is read back from the trained model's weights, never assumed.
+    The device reported is read back from the trained model's weights, never assumed.
     """
+    backend, model_name, epochs, batch_size = (
+        job.backend,
+        job.model_name,
+        job.epochs,
+        job.batch_size,
+    )
     keras = import_keras(backend)
     from dlcheck.bench.models import build_model, make_optimizer, prepare_inputs
 
-    keras.utils.set_random_seed(seed)
-    xtr = prepare_inputs(model_name, x_train)
-    xte = prepare_inputs(model_name, x_test)
-    ytr = keras.utils.to_categorical(y_train, 10)
-    yte = keras.utils.to_categorical(y_test, 10)
+    keras.utils.set_random_seed(job.seed)
+    xtr = prepare_inputs(model_name, job.x_train)
+    xte = prepare_inputs(model_name, job.x_test)
+    ytr = keras.utils.to_categorical(job.y_train, 10)
+    yte = keras.utils.to_categorical(job.y_test, 10)
     steps = -(-len(xtr) // batch_size)
 
     # An explicit device is a scope around building and training; 'auto' leaves the
     # framework's own choice, which is exactly what a user's plain script would get.
+    device = job.device
     scope = keras.device(_device_name(backend, device)) if device != "auto" else nullcontext()
     timer, cbs = _callbacks(keras, epochs, steps, progress)
     with scope:
         model = build_model(model_name)
         model.compile(
-            optimizer=make_optimizer(optimizer, learning_rate),
+            optimizer=make_optimizer(job.optimizer, job.learning_rate),
             loss="categorical_crossentropy",
             metrics=["accuracy"],
         )
@@ -319,7 +311,7 @@ def train(
             epochs=epochs,
             verbose=0,
             callbacks=cbs,
-            validation_data=(xte, yte) if validate else None,
+            validation_data=(xte, yte) if job.validate else None,
         )
         test_loss, test_acc = model.evaluate(xte, yte, batch_size=batch_size, verbose=0)
     used, where = device_of(backend, model.trainable_variables[0])
@@ -346,5 +338,4 @@ def train(
         device_string=where,
         n_train=len(xtr),
         peak_device_bytes=peak_device_bytes(backend, used),
-        history=h,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA = "dlcheck.bench"
+from dlcheck.shared import BENCH_SCHEMA as SCHEMA
+
 SCHEMA_VERSION = 1
 
 

@@ -1,19 +1,18 @@
-"""`dlcheck bench` end to end: validate, find data, train, measure, judge.
+"""`dlcheck bench` end to end: validate, find data, train, measure, judge, save.
 
-run_bench() returns a BenchResult and never prints. It trains in this process when
-Keras is not imported yet (or already is, with the wanted backend); otherwise, and for
-the CPU side of --compare-cpu (which must hide the GPU before the framework starts),
-it runs dlcheck.bench.child in a fresh interpreter.
+run_bench() returns a BenchResult and never prints; it is a list of named steps below.
+It trains in this process when Keras is not imported yet (or already is, with the wanted
+backend); otherwise, and for the CPU side of --compare-cpu (which must hide the GPU
+before the framework starts), it runs the bench in a fresh interpreter
+(dlcheck.bench.isolated). Judging is dlcheck.bench.judge.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import resource
 import socket
-import subprocess
 import sys
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
@@ -23,7 +22,9 @@ from typing import Any
 from dlcheck import __version__
 from dlcheck.bench import engine
 from dlcheck.bench.data import MnistData, load_mnist, synthetic_mnist
-from dlcheck.bench.hardware import cpu_peak, gpu_peak_gflops, nvidia_gpu_count
+from dlcheck.bench.hardware import gpu_peak_gflops
+from dlcheck.bench.isolated import run_isolated
+from dlcheck.bench.judge import accuracy_threshold, judge, with_warnings
 from dlcheck.bench.models import MODELS, OPTIMIZERS, SPECS
 from dlcheck.bench.result import (
     BenchConfig,
@@ -37,7 +38,8 @@ from dlcheck.bench.result import (
     Throughput,
 )
 from dlcheck.errors import DataError, DlcheckError, UsageError
-from dlcheck.host import files
+from dlcheck.host import files, nvml
+from dlcheck.host.cpu import cpu_name, cpu_peak
 from dlcheck.paths import last_model_path
 
 log = logging.getLogger(__name__)
@@ -45,21 +47,8 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "gpu")
 #: --synthetic sizes (MNIST's), before --limit
 SYNTHETIC_TRAIN, SYNTHETIC_TEST = 60000, 10000
-#: Full MNIST targets at the models' own settings (the issue's acceptance figures).
-FULL_TARGETS = {"mlp": 0.975, "cnn": 0.99}
-#: "It learned" floors for the default optimizers, from measured 1-epoch runs on the
-#: seeded 8000/2000 split of the real test set, TensorFlow on CPU, seeds 0-2 (docs/bench.md):
-#: mlp 8000: 0.893-0.906, 2000: 0.830-0.863, 1000: 0.737-0.795; cnn 8000: 0.940,
-#: 2000: 0.852-0.861. Each floor sits well below the worst seed. (min n_train, floor):
-LEARN_FLOORS: dict[str, list[tuple[int, float]]] = {
-    "mlp": [(8000, 0.85), (2000, 0.75), (1000, 0.60)],
-    "cnn": [(8000, 0.90), (2000, 0.75), (1000, 0.60)],
-}
-#: Any other optimizer (or learning rate) only has to beat 3x chance: it learned something.
-#: Keras 3's Adadelta at its default rate does not (cnn, 1 epoch, 8000 images: 0.153).
-OTHER_OPTIMIZER_FLOOR = 0.30
-#: child process limit: a hung framework must not hang dlcheck forever
-CHILD_TIMEOUT_S = 4 * 3600
+#: the environment that hides every GPU from a framework started in it
+CPU_ONLY_ENV = {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
 
 
 # --------------------------------------------------------------------------- config
@@ -109,69 +98,158 @@ def resolve_config(cfg: BenchConfig) -> BenchConfig:
     return cfg
 
 
-def accuracy_threshold(
-    model: str,
-    data: MnistData,
-    n_train: int,
-    epochs: int,
-    optimizer: str,
-    learning_rate: float | None = None,
-) -> tuple[float | None, str | None]:
-    """The test accuracy a run must reach, and why; (None, None) for synthetic data."""
-    if data.kind != "real":
-        return None, None
-    spec = SPECS[model]
-    full = data.split is None and n_train >= 60000
-    default_opt = optimizer == spec.optimizer and learning_rate is None
-    if full and epochs >= spec.epochs and default_opt:
-        return FULL_TARGETS[model], f"full-MNIST target for {model} at {spec.epochs} epochs"
-    if n_train < LEARN_FLOORS[model][-1][0]:
-        return None, f"not judged: fewer than {LEARN_FLOORS[model][-1][0]} training images"
-    if not default_opt:
-        return OTHER_OPTIMIZER_FLOOR, "3x chance: non-default optimizer or learning rate"
-    for min_n, floor in LEARN_FLOORS[model]:
-        if n_train >= min_n:
-            return floor, f"learning floor for {model} with >= {min_n} training images"
-    return None, None
-
-
-# --------------------------------------------------------------------------- child runs
-
-
-def run_in_child(cfg: BenchConfig, extra_env: dict[str, str] | None = None) -> BenchResult:
-    """Run the bench in a fresh interpreter (clean Keras backend, optional hidden GPU)."""
-    env = {**os.environ, **(extra_env or {})}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    log.info("running the bench in a child process (%s)", extra_env or "same environment")
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "dlcheck.bench.child"],
-            input=json.dumps(asdict(cfg)),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=CHILD_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise DlcheckError(f"training in the child process ran past {CHILD_TIMEOUT_S}s") from None
-    log.debug("child stderr:\n%s", proc.stderr)
-    try:
-        doc = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise DlcheckError(
-            f"training in the child process died (exit {proc.returncode}): {tail}",
-            hint="run with -vv to see the child's output",
-        ) from None
-    if "error" in doc:
-        err = DlcheckError(doc["error"], doc.get("hint"))
-        err.exit_code = int(doc.get("exit_code", 1))
-        raise err
-    return BenchResult.from_dict(doc)
-
-
 # --------------------------------------------------------------------------- the run
+
+
+def run_bench(cfg: BenchConfig, progress: engine.ProgressFn | None = None) -> BenchResult:
+    """Run one benchmark as configured; raise DlcheckError for bad input or missing parts."""
+    cfg = resolve_config(cfg)
+    backend = engine.resolve_backend(cfg.backend)
+    loaded = engine.loaded_keras_backend()
+    if loaded is not None and loaded != backend:
+        return run_isolated(replace(cfg, backend=backend))
+
+    data = _load_data(cfg)
+    x_train, y_train = _limit(data, cfg.limit, cfg.seed)
+    gpus = _import_framework(backend)
+    n_nvidia, nvml_error = nvml.gpu_count()
+    base = _identity(cfg, backend)
+    data_info = _data_info(data, len(y_train))
+    warnings: list[str] = []
+    if data.kind == "synthetic":
+        warnings.append("synthetic data: throughput only, the accuracy means nothing")
+
+    if cfg.device == "gpu" and not gpus:
+        note = f"; {nvml_error.message}" if nvml_error else ""
+        why = f"NVML sees {n_nvidia} NVIDIA GPU(s){note}"
+        reason = f"--device gpu: {backend} sees no GPU ({why}); training would run on the CPU"
+        return _failed_before_training(base, cfg, data_info, warnings, reason)
+
+    job = engine.TrainJob(
+        backend=backend,
+        model_name=cfg.model,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=data.x_test,
+        y_test=data.y_test,
+        epochs=int(cfg.epochs or 1),
+        batch_size=int(cfg.batch_size or 128),
+        optimizer=str(cfg.optimizer),
+        learning_rate=cfg.learning_rate,
+        seed=cfg.seed,
+        device=cfg.device,
+    )
+    outcome = engine.train(job, progress=progress)
+    device, throughput = _measure(cfg, outcome, gpus)
+    threshold, why = accuracy_threshold(
+        cfg.model, data, len(y_train), job.epochs, job.optimizer, cfg.learning_rate
+    )
+    test = TestResult(
+        accuracy=round(outcome.test_accuracy, 5),
+        loss=round(outcome.test_loss, 5),
+        threshold=threshold,
+        threshold_basis=why,
+    )
+    folds = _kfold(job, int(cfg.folds)) if cfg.folds else None
+    compare = _compare_cpu(cfg, outcome, throughput, warnings) if cfg.compare_cpu else None
+    status, reason = judge(
+        cfg.device, outcome.device_used, outcome.device_string, test, n_nvidia, backend
+    )
+    saved = _save_model(cfg, outcome, status, data.kind == "real", warnings) if cfg.save else []
+    plot = _plot(cfg, outcome, folds, backend) if cfg.plot else None
+    status, reason = with_warnings(status, reason, warnings, data.kind == "real")
+    return BenchResult(
+        status=status,
+        reason=reason,
+        warnings=warnings,
+        device=device,
+        data=data_info,
+        epochs=[asdict(e) for e in outcome.epochs],
+        throughput=throughput,
+        test=test,
+        memory=Memory(peak_rss_bytes=_peak_rss(), peak_device_bytes=outcome.peak_device_bytes),
+        folds=folds,
+        compare_cpu=compare,
+        saved=saved,
+        plot=plot,
+        **base,
+    )
+
+
+def _load_data(cfg: BenchConfig) -> MnistData:
+    if cfg.synthetic:
+        return synthetic_mnist(cfg.limit or SYNTHETIC_TRAIN, SYNTHETIC_TEST, cfg.seed)
+    try:
+        return load_mnist(cfg.data, allow_download=cfg.allow_download)
+    except DataError as exc:
+        if cfg.quick:
+            exc.exit_code = 1  # the doctor's check failed: no data to train on
+        raise
+
+
+def _import_framework(backend: str) -> list[str]:
+    """Start Keras and the framework (the slow part of start-up); the GPUs it sees."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    engine.import_keras(backend)
+    return engine.visible_gpus(backend)
+
+
+def _identity(cfg: BenchConfig, backend: str) -> dict[str, Any]:
+    """What ran, where and when: the result's fields that do not depend on training."""
+    return dict(
+        backend=backend,
+        backend_version=engine.framework_version(backend),
+        keras_version=str(sys.modules["keras"].__version__),
+        model=cfg.model,
+        config={
+            "epochs": cfg.epochs,
+            "batch_size": cfg.batch_size,
+            "optimizer": cfg.optimizer,
+            "learning_rate": cfg.learning_rate,
+            "seed": cfg.seed,
+            "limit": cfg.limit,
+        },
+        dlcheck_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        hostname=socket.gethostname(),
+    )
+
+
+def _data_info(data: MnistData, n_train: int) -> DataInfo:
+    return DataInfo(
+        kind=data.kind,
+        source=data.source,
+        note=data.note,
+        n_train=n_train,
+        n_test=data.n_test,
+        found_by=data.found_by,
+        split=data.split,
+    )
+
+
+def _measure(
+    cfg: BenchConfig, outcome: engine.TrainOutcome, gpus: list[str]
+) -> tuple[DeviceInfo, Throughput]:
+    """The device training used, and its speed against that device's peak."""
+    from dlcheck.bench.models import training_flops_per_sample
+
+    if outcome.device_used == "gpu":
+        name = gpus[0] if gpus else "GPU"
+        peak = gpu_peak_gflops(name)
+        basis = "fp32 datasheet peak by GPU name" if peak else None
+    else:
+        cp = cpu_peak()
+        name = cpu_name()
+        peak = cp.gflops if cp else None
+        basis = cp.basis if cp else None
+    device = DeviceInfo(
+        requested=cfg.device,
+        used=outcome.device_used,
+        name=name,
+        framework_device=outcome.device_string,
+    )
+    flops = training_flops_per_sample(outcome.model)
+    return device, _throughput(outcome, flops, peak, basis)
 
 
 def _limit(data: MnistData, limit: int | None, seed: int) -> tuple[Any, Any]:
@@ -207,234 +285,85 @@ def _throughput(outcome: engine.TrainOutcome, flops: int, peak: float | None, ba
     )
 
 
-def _kfold(cfg: BenchConfig, backend: str, device: str, x: Any, y: Any) -> Folds:
+def _kfold(job: engine.TrainJob, k: int) -> Folds:
+    """Train k times, each holding out one k-th of the training images."""
     import numpy as np
 
-    k = int(cfg.folds or 0)
+    x, y = job.x_train, job.y_train
     if len(y) < k:
         raise UsageError(f"--folds {k} needs at least {k} training images (have {len(y)})")
-    order = np.random.default_rng(cfg.seed).permutation(len(y))
+    order = np.random.default_rng(job.seed).permutation(len(y))
     parts = np.array_split(order, k)
     accs = []
     for i in range(k):
         held = parts[i]
         train_idx = np.concatenate([p for j, p in enumerate(parts) if j != i])
-        out = engine.train(
-            backend,
-            cfg.model,
-            x[train_idx],
-            y[train_idx],
-            x[held],
-            y[held],
-            epochs=int(cfg.epochs or 1),
-            batch_size=int(cfg.batch_size or 128),
-            optimizer=str(cfg.optimizer),
-            learning_rate=cfg.learning_rate,
-            seed=cfg.seed + i,
-            device=device,
+        fold = replace(
+            job,
+            x_train=x[train_idx],
+            y_train=y[train_idx],
+            x_test=x[held],
+            y_test=y[held],
+            seed=job.seed + i,
             validate=False,
         )
-        accs.append(round(out.test_accuracy, 5))
+        accs.append(round(engine.train(fold).test_accuracy, 5))
     arr = np.array(accs)
     return Folds(
         k=k, accuracies=accs, mean=round(float(arr.mean()), 5), std=round(float(arr.std()), 5)
     )
 
 
-def run_bench(cfg: BenchConfig, progress: engine.ProgressFn | None = None) -> BenchResult:
-    """Run one benchmark as configured; raise DlcheckError for bad input or missing parts."""
-    cfg = resolve_config(cfg)
-    backend = engine.resolve_backend(cfg.backend)
-    loaded = engine.loaded_keras_backend()
-    if loaded is not None and loaded != backend:
-        return run_in_child(replace(cfg, backend=backend))
-
-    if cfg.synthetic:
-        data = synthetic_mnist(cfg.limit or SYNTHETIC_TRAIN, SYNTHETIC_TEST, cfg.seed)
-    else:
-        try:
-            data = load_mnist(cfg.data, allow_download=cfg.allow_download)
-        except DataError as exc:
-            if cfg.quick:
-                exc.exit_code = 1  # the doctor's check failed: no data to train on
-            raise
-    x_train, y_train = _limit(data, cfg.limit, cfg.seed)
-
-    # Framework start-up happens here (engine imports Keras and the framework).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    engine.import_keras(backend)
-    keras = sys.modules["keras"]
-    n_nvidia, nvml_note = nvidia_gpu_count()
-    gpus = engine.visible_gpus(backend)
-    warnings: list[str] = []
-    if data.kind == "synthetic":
-        warnings.append("synthetic data: throughput only, the accuracy means nothing")
-
-    base = dict(
-        backend=backend,
-        backend_version=engine.framework_version(backend),
-        keras_version=str(keras.__version__),
-        model=cfg.model,
-        config={
-            "epochs": cfg.epochs,
-            "batch_size": cfg.batch_size,
-            "optimizer": cfg.optimizer,
-            "learning_rate": cfg.learning_rate,
-            "seed": cfg.seed,
-            "limit": cfg.limit,
-        },
-        dlcheck_version=__version__,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        hostname=socket.gethostname(),
+def _compare_cpu(
+    cfg: BenchConfig, outcome: engine.TrainOutcome, throughput: Throughput, warnings: list[str]
+) -> CompareCpu | None:
+    """The same run on the CPU alone, in a fresh interpreter that cannot see the GPU."""
+    if outcome.device_used == "cpu":
+        warnings.append("--compare-cpu: training already ran on the CPU; nothing to compare")
+        return None
+    cpu_cfg = replace(
+        cfg, device="cpu", compare_cpu=False, folds=None, save=None, plot=None, quick=False
     )
-    data_info = DataInfo(
-        kind=data.kind,
-        source=data.source,
-        note=data.note,
-        n_train=len(y_train),
-        n_test=data.n_test,
-        found_by=data.found_by,
-        split=data.split,
-    )
-
-    if cfg.device == "gpu" and not gpus:
-        why = f"NVML sees {n_nvidia} NVIDIA GPU(s)" + (f"; {nvml_note}" if nvml_note else "")
-        return _failed_before_training(
-            base,
-            cfg,
-            data_info,
-            warnings,
-            f"--device gpu: {backend} sees no GPU ({why}); training would run on the CPU",
+    cpu = run_isolated(cpu_cfg, CPU_ONLY_ENV)
+    ratio = throughput.samples_per_s / max(cpu.throughput.samples_per_s, 1e-9)
+    if ratio < 1.0:
+        warnings.append(
+            f"the GPU trained {1 / ratio:.2f}x slower than the CPU on this model "
+            "(too small to keep the GPU busy, or a slow GPU path)"
         )
-
-    outcome = engine.train(
-        backend,
-        cfg.model,
-        x_train,
-        y_train,
-        data.x_test,
-        data.y_test,
-        epochs=int(cfg.epochs or 1),
-        batch_size=int(cfg.batch_size or 128),
-        optimizer=str(cfg.optimizer),
-        learning_rate=cfg.learning_rate,
-        seed=cfg.seed,
-        device=cfg.device,
-        progress=progress,
+    return CompareCpu(
+        cpu_samples_per_s=cpu.throughput.samples_per_s,
+        device_samples_per_s=throughput.samples_per_s,
+        ratio=round(ratio, 3),
+        cpu_test_accuracy=cpu.test.accuracy if cpu.test else None,
     )
 
-    from dlcheck.bench.models import training_flops_per_sample
 
-    flops = training_flops_per_sample(outcome.model)
-    if outcome.device_used == "gpu":
-        name = gpus[0] if gpus else "GPU"
-        peak = gpu_peak_gflops(name)
-        basis = "fp32 datasheet peak by GPU name" if peak else None
-    else:
-        cp = cpu_peak()
-        name = engine.cpu_name()
-        peak = cp.gflops if cp else None
-        basis = (
-            f"{cp.cores} cores x {cp.ghz} GHz x {cp.flops_per_cycle} FLOPs/cycle ({cp.simd})"
-            if cp
-            else None
+def _save_model(
+    cfg: BenchConfig,
+    outcome: engine.TrainOutcome,
+    status: str,
+    real_data: bool,
+    warnings: list[str],
+) -> list[str]:
+    """--save; a model that failed (did not learn) must not become dlcheck draw's default."""
+    as_default = status != "fail" and real_data
+    saved = _save(outcome.model, Path(str(cfg.save)).expanduser(), as_default)
+    if not as_default:
+        warnings.append(
+            f"saved {cfg.save} only; not made the default model of dlcheck draw "
+            f"({'the run failed' if status == 'fail' else 'synthetic data'})"
         )
-    device = DeviceInfo(
-        requested=cfg.device,
-        used=outcome.device_used,
-        name=name,
-        framework_device=outcome.device_string,
+    return saved
+
+
+def _plot(cfg: BenchConfig, outcome: engine.TrainOutcome, folds: Folds | None, backend: str) -> str:
+    from dlcheck.bench.plot import plot_learning_curves
+
+    path = plot_learning_curves(
+        Path(str(cfg.plot)).expanduser(), outcome.epochs, folds, title=f"{cfg.model} on {backend}"
     )
-    throughput = _throughput(outcome, flops, peak, basis)
-    threshold, why = accuracy_threshold(
-        cfg.model, data, len(y_train), int(cfg.epochs or 1), str(cfg.optimizer), cfg.learning_rate
-    )
-    test = TestResult(
-        accuracy=round(outcome.test_accuracy, 5),
-        loss=round(outcome.test_loss, 5),
-        threshold=threshold,
-        threshold_basis=why,
-    )
-
-    folds = _kfold(cfg, backend, cfg.device, x_train, y_train) if cfg.folds else None
-
-    compare = None
-    if cfg.compare_cpu:
-        if outcome.device_used == "cpu":
-            warnings.append("--compare-cpu: training already ran on the CPU; nothing to compare")
-        else:
-            cpu_cfg = replace(
-                cfg, device="cpu", compare_cpu=False, folds=None, save=None, plot=None, quick=False
-            )
-            cpu = run_in_child(cpu_cfg, {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"})
-            ratio = throughput.samples_per_s / max(cpu.throughput.samples_per_s, 1e-9)
-            compare = CompareCpu(
-                cpu_samples_per_s=cpu.throughput.samples_per_s,
-                device_samples_per_s=throughput.samples_per_s,
-                ratio=round(ratio, 3),
-                cpu_test_accuracy=cpu.test.accuracy if cpu.test else None,
-            )
-            if ratio < 1.0:
-                warnings.append(
-                    f"the GPU trained {1 / ratio:.2f}x slower than the CPU on this model "
-                    "(too small to keep the GPU busy, or a slow GPU path)"
-                )
-
-    status, reason = _judge(cfg, outcome, test, n_nvidia, backend)
-    saved: list[str] = []
-    if cfg.save:
-        # A model that failed (did not learn) must not become dlcheck draw's default.
-        as_default = status != "fail" and data.kind == "real"
-        saved = _save(outcome.model, Path(cfg.save).expanduser(), as_default)
-        if not as_default:
-            warnings.append(
-                f"saved {cfg.save} only; not made the default model of dlcheck draw "
-                f"({'the run failed' if status == 'fail' else 'synthetic data'})"
-            )
-    plot_path = None
-    if cfg.plot:
-        from dlcheck.bench.plot import plot_learning_curves
-
-        plot_path = plot_learning_curves(
-            Path(cfg.plot).expanduser(), outcome.epochs, folds, title=f"{cfg.model} on {backend}"
-        )
-
-    if status == "ok" and warnings and data.kind == "real":
-        status, reason = "warn", "; ".join(warnings)
-    return BenchResult(
-        status=status,
-        reason=reason,
-        warnings=warnings,
-        device=device,
-        data=data_info,
-        epochs=[asdict(e) for e in outcome.epochs],
-        throughput=throughput,
-        test=test,
-        memory=Memory(peak_rss_bytes=_peak_rss(), peak_device_bytes=outcome.peak_device_bytes),
-        folds=folds,
-        compare_cpu=compare,
-        saved=saved,
-        plot=str(plot_path) if plot_path else None,
-        **base,
-    )
-
-
-def _judge(
-    cfg: BenchConfig, outcome: engine.TrainOutcome, test: TestResult, n_nvidia: int, backend: str
-) -> tuple[str, str | None]:
-    if cfg.device == "gpu" and outcome.device_used != "gpu":
-        return "fail", (f"--device gpu, but {backend} trained on the CPU ({outcome.device_string})")
-    if cfg.device == "auto" and n_nvidia > 0 and outcome.device_used != "gpu":
-        return "fail", (
-            f"an NVIDIA GPU is present, but {backend} trained on the CPU "
-            f"({outcome.device_string}); use --device cpu if that is intended"
-        )
-    if test.threshold is not None and test.accuracy < test.threshold:
-        return "fail", (
-            f"test accuracy {test.accuracy:.4f} is below the threshold {test.threshold} "
-            "(the model did not learn)"
-        )
-    return "ok", None
+    return str(path)
 
 
 def _failed_before_training(

@@ -1,4 +1,5 @@
-"""`dlcheck bench`: Click options and rendering only; the work is dlcheck.bench.runner."""
+"""`dlcheck bench`: Click options only; the work is dlcheck.bench.runner, the text
+dlcheck.bench.render."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dlcheck.cli.common import (
     setup_logging,
     verbosity_options,
 )
+from dlcheck.shared import BACKENDS
 
 # Upper bounds that keep a typo from asking for terabytes or weeks; each is far past
 # what MNIST can use.
@@ -46,97 +48,30 @@ Exit 0 when the run is ok or only warns, 1 when it failed, 2 for bad input.
 """
 
 
-def _progress_printer() -> Any:
-    """An epoch/batch progress line on stderr (called from the training loop)."""
-    width = 24
+def _progress(kind: str, as_json: bool) -> Any:
+    """The progress callback of the training loop: a bar on a terminal, JSON lines, or none."""
+    from dlcheck.bench.render import progress_event, progress_line
 
-    def show(epoch: int, epochs: int, batch: int, batches: int) -> None:
-        done = int(width * batch / max(batches, 1))
-        bar = "#" * done + "." * (width - done)
+    if kind == "auto":
+        kind = "none" if as_json or not sys.stderr.isatty() else "bar"
+
+    def bar(epoch: int, epochs: int, batch: int, batches: int) -> None:
         end = "\n" if batch == batches and epoch == epochs else ""
-        sys.stderr.write(f"\repoch {epoch}/{epochs} [{bar}] batch {batch}/{batches}{end}")
+        sys.stderr.write("\r" + progress_line(epoch, epochs, batch, batches) + end)
         sys.stderr.flush()
 
-    return show
+    def jsonl(epoch: int, epochs: int, batch: int, batches: int) -> None:
+        sys.stderr.write(json.dumps(progress_event(epoch, epochs, batch, batches)) + "\n")
+        sys.stderr.flush()
 
-
-def _fmt_bytes(n: int | None) -> str:
-    if n is None:
-        return "n/a"
-    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
-
-
-def _render(doc: dict[str, Any]) -> str:
-    """Human summary of a result document."""
-    lines = []
-    dev = doc["device"]
-    status = doc["status"].upper()
-    lines.append(
-        f"{status}: {doc['model']} on {doc['backend']} {doc['backend_version']} "
-        f"(keras {doc['keras_version']}), device requested {dev['requested']}, "
-        f"used {dev['used']}" + (f" ({dev['name']})" if dev["name"] else "")
-    )
-    if doc["reason"]:
-        lines.append(f"  reason: {doc['reason']}")
-    data = doc["data"]
-    lines.append(f"  data: {data['kind']}, {data['source']} ({data['found_by']})")
-    lines.append(f"        {data['note']}")
-    cfg = doc["config"]
-    lines.append(
-        f"  config: {cfg['epochs']} epoch(s), batch {cfg['batch_size']}, {cfg['optimizer']}, "
-        f"seed {cfg['seed']}, {data['n_train']} train / {data['n_test']} test images"
-    )
-    for e in doc["epochs"]:
-        val = f", val acc {e['val_accuracy']:.4f}" if e["val_accuracy"] is not None else ""
-        lines.append(
-            f"  epoch {e['epoch']}: {e['seconds']:.2f} s, loss {e['loss']:.4f}, "
-            f"acc {e['accuracy']:.4f}{val}"
-        )
-    tp = doc["throughput"]
-    if tp:
-        kind = (
-            "steady state, epoch 1 excluded" if tp["steady_state"] else "one epoch, incl. warm-up"
-        )
-        peak = ""
-        if tp["peak_fraction"] is not None:
-            peak = f" = {tp['peak_fraction']:.1%} of peak {tp['peak_gflops']:.0f} GFLOP/s"
-        lines.append(
-            f"  speed: {tp['samples_per_s']:,.0f} samples/s ({kind}); first epoch "
-            f"{tp['first_epoch_s']:.2f} s; {tp['gflops']:.1f} GFLOP/s{peak}"
-        )
-    test = doc["test"]
-    if test:
-        limit = test["threshold"]
-        judged = "not judged" if limit is None else f"threshold {limit}"
-        lines.append(f"  test: accuracy {test['accuracy']:.4f} ({judged}), loss {test['loss']:.4f}")
-    mem = doc["memory"]
-    lines.append(
-        f"  memory: peak RSS {_fmt_bytes(mem['peak_rss_bytes'])}, "
-        f"device peak {_fmt_bytes(mem['peak_device_bytes'])}"
-    )
-    if doc["folds"]:
-        f = doc["folds"]
-        lines.append(f"  {f['k']}-fold accuracy: {f['mean']:.4f} ± {f['std']:.4f}")
-    if doc["compare_cpu"]:
-        c = doc["compare_cpu"]
-        lines.append(
-            f"  GPU/CPU: {c['ratio']:.2f}x ({c['device_samples_per_s']:,.0f} vs "
-            f"{c['cpu_samples_per_s']:,.0f} samples/s)"
-        )
-    for path in doc.get("saved") or []:
-        lines.append(f"  saved: {path}")
-    if doc.get("plot"):
-        lines.append(f"  plot: {doc['plot']}")
-    for w in doc["warnings"]:
-        lines.append(f"  warning: {w}")
-    return "\n".join(lines)
+    return {"bar": bar, "jsonl": jsonl}.get(kind)
 
 
 @click.command(help=_HELP, short_help="Train a tiny MNIST model; report device, speed, accuracy.")
 @click.option("--model", type=click.Choice(["mlp", "cnn"]), default="mlp", show_default=True)
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "tensorflow", "jax", "torch"]),
+    type=click.Choice(["auto", *BACKENDS]),
     default="auto",
     show_default=True,
     help="Keras engine; auto = tensorflow, else jax, else torch (first installed).",
@@ -198,6 +133,14 @@ def _render(doc: dict[str, Any]) -> str:
 )
 @click.option("--no-download", is_flag=True, help="Never try Keras's downloader.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result document (JSON) only.")
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "bar", "jsonl", "none"]),
+    default="auto",
+    show_default=True,
+    help="Training progress on stderr: auto = a bar on a terminal; jsonl = one JSON "
+    "object per batch, for programs.",
+)
 @verbosity_options
 @error_boundary
 def bench(
@@ -219,6 +162,7 @@ def bench(
     plot: Path | None,
     no_download: bool,
     as_json: bool,
+    progress: str,
     verbose: int,
     debug: bool,
 ) -> None:
@@ -245,15 +189,15 @@ def bench(
         plot=None if plot is None else str(plot),
         allow_download=not no_download,
     )
-    progress = None if as_json or not sys.stderr.isatty() else _progress_printer()
-    result = run_bench(cfg, progress=progress)
+    result = run_bench(cfg, progress=_progress(progress, as_json))
     doc = result.to_dict()
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
+        from dlcheck.bench.render import render
         from dlcheck.printable import printable_lines
 
         # Paths and framework messages in the document are outside text.
-        click.echo(printable_lines(_render(doc)))
+        click.echo(printable_lines(render(doc)))
     if result.status == "fail":
         sys.exit(EXIT_FAILED)

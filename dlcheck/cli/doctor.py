@@ -16,6 +16,7 @@ from dlcheck.cli.common import (
     setup_logging,
     verbosity_options,
 )
+from dlcheck.doctor.timeouts import FRAMEWORK_IMPORT_S, LIBRARIES_IMPORT_S, TRAIN_S
 
 #: the longest --timeout accepted: a day is far past any probe, and larger values
 #: overflow the clocks that subprocess and threading wait on
@@ -62,7 +63,8 @@ def _can_encode(text: str) -> bool:
     type=FiniteFloat(min=0, min_open=True, max=MAX_TIMEOUT_S),
     default=None,
     metavar="SECONDS",
-    help="Limit for each child probe (default: 120 per framework, 900 for --train).",
+    help=f"Limit for each child probe (default: {FRAMEWORK_IMPORT_S:g} per framework, "
+    f"{LIBRARIES_IMPORT_S:g} for the libraries, {TRAIN_S:g} for --train).",
 )
 @click.option(
     "--save",

@@ -18,10 +18,11 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from dlcheck.doctor.probes.cuda import CudaProbe, probe_cuda
-from dlcheck.doctor.probes.frameworks import DEFAULT_TIMEOUT_S, FrameworkProbe, probe_frameworks
+from dlcheck.doctor.probes.frameworks import FrameworkProbe, probe_frameworks
 from dlcheck.doctor.probes.gpu import GpuProbe, probe_gpu
 from dlcheck.doctor.probes.host import HostInfo, probe_host
 from dlcheck.doctor.probes.libraries import LibrariesProbe, probe_libraries
+from dlcheck.doctor.timeouts import FRAMEWORK_IMPORT_S, LIBRARIES_IMPORT_S
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ class Context:
     def libraries(self) -> LibrariesProbe:
         return self._memo(
             "libraries",
-            lambda: probe_libraries(self.timeout(60.0), self.python, self.env),
+            lambda: probe_libraries(self.timeout(LIBRARIES_IMPORT_S), self.python, self.env),
         )
 
     def frameworks(self) -> dict[str, FrameworkProbe] | None:
@@ -96,5 +97,5 @@ class Context:
             return None
         return self._memo(
             "frameworks",
-            lambda: probe_frameworks(self.timeout(DEFAULT_TIMEOUT_S), self.python, self.env),
+            lambda: probe_frameworks(self.timeout(FRAMEWORK_IMPORT_S), self.python, self.env),
         )

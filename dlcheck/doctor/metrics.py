@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dlcheck.doctor import nvml
 from dlcheck.doctor.model import Report, Status
+from dlcheck.host import nvml
 from dlcheck.host.files import write_text
 
 #: the file the doctor writes into the textfile directory

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-SCHEMA = "dlcheck.doctor"
+from dlcheck.shared import DOCTOR_SCHEMA as SCHEMA
+
 SCHEMA_VERSION = 1
 
 

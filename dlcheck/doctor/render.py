@@ -6,37 +6,24 @@ import json
 from typing import Any
 
 from dlcheck.doctor.model import CheckResult, Report, Status
+from dlcheck.shared import ASCII_STATUS_MARKS, STATUS_MARKS
 
-MARKS = {
-    Status.OK: "✓",
-    Status.WARN: "!",
-    Status.FAIL: "✗",
-    Status.SKIP: "-",
-    Status.ERROR: "‽",  # the probe itself crashed: we do not know
-}
-ASCII_MARKS = {
-    Status.OK: "+",
-    Status.WARN: "!",
-    Status.FAIL: "x",
-    Status.SKIP: "-",
-    Status.ERROR: "?",
-}
 COLORS = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "magenta"}
 
 
 def render(report: Report, verbose: int = 0, unicode: bool = True) -> list[tuple[str, str | None]]:
     """Lines of text, each with a colour name (or None) for the CLI to style."""
-    marks = MARKS if unicode else ASCII_MARKS
+    marks = STATUS_MARKS if unicode else ASCII_STATUS_MARKS
     lines: list[tuple[str, str | None]] = []
     for check in report.checks:
-        mark = marks[check.status]
+        mark = marks[check.status.value]
         timing = f"  ({check.duration_s:.1f}s)" if verbose else ""
         lines.append((f"[{mark}] {check.title}: {check.summary}{timing}", COLORS.get(check.status)))
         for finding in check.findings:
             shown = finding.status in (Status.WARN, Status.FAIL, Status.ERROR)
             if not shown and not verbose:
                 continue
-            lines.append((f"    {marks[finding.status]} {finding.message}", None))
+            lines.append((f"    {marks[finding.status.value]} {finding.message}", None))
             if finding.hint and (shown or verbose > 1):
                 arrow = "→" if unicode else "->"
                 lines.append((f"      {arrow} {finding.hint}", None))

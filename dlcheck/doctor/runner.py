@@ -14,12 +14,9 @@ from dlcheck.doctor.context import Context, Options
 from dlcheck.doctor.model import CheckResult, Finding, Report, Status
 from dlcheck.doctor.redact import redact_report
 from dlcheck.errors import UsageError
+from dlcheck.host import processes
 
 log = logging.getLogger(__name__)
-
-
-def check_names() -> list[str]:
-    return list(registry())
 
 
 def select(names: list[str] | None, *, frameworks: bool = True, train: bool = False) -> list[str]:
@@ -85,8 +82,10 @@ def run_doctor(
     ctx = Context(options)
     started = time.monotonic()
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # One thread per check: the slow ones (framework children) all start at once.
-    with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="check") as pool:
+    # One thread per check: the slow ones (framework children) all start at once. Ctrl-C
+    # kills every child first, so that the pool's shutdown need not wait for them.
+    pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="check")
+    with pool, processes.stopped_on_interrupt():
         futures = {name: pool.submit(run_check, specs[name], ctx, debug) for name in names}
         results = [futures[name].result() for name in names]
     report = Report(

@@ -5,8 +5,8 @@ same size, so recognising needs no screen grab and works on any OS. The image go
 through the one `preprocess` (MNIST's normalisation) and the model.
 
 Slow work never blocks the window: the model is loaded in a thread, and training a
-model (when there is none yet) runs `dlcheck bench` as a child process whose output
-is shown as progress. Threads talk to Tk only through a queue polled with `after`.
+model (when there is none yet) is dlcheck.draw.trainer's child process, whose progress
+arrives as structured events. Threads talk to Tk only through a queue polled with `after`.
 
 This module never prints: messages for the terminal go through the `on_message`
 callback the CLI passes in.
@@ -17,17 +17,17 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import re
 import signal
-import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dlcheck.draw.errors import NoDisplay, NothingDrawn
+from dlcheck.draw.trainer import Output, Progress, Trained, Trainer
 from dlcheck.errors import DlcheckError
+from dlcheck.host import processes
 
 log = logging.getLogger(__name__)
 
@@ -63,47 +63,6 @@ def open_root() -> Any:
     return root
 
 
-def train_command(target: Path) -> list[str]:
-    """The child process that trains the CNN quickly and saves it (also as the default)."""
-    return [
-        sys.executable,
-        "-m",
-        "dlcheck",
-        "bench",
-        "--model",
-        "cnn",
-        "--epochs",
-        "2",
-        "--save",
-        str(target),
-    ]
-
-
-#: the bench's progress line: "epoch 2/3 [####....] batch 40/63"
-_EPOCH_RE = re.compile(r"epoch (\d+)/(\d+)\b.*?batch (\d+)/(\d+)")
-
-
-def _read_pieces(source: Any) -> Iterator[str]:
-    """Non-empty output pieces, split at newlines and carriage returns (progress bars).
-
-    `source` is a pty master file descriptor or a binary pipe; a pty reports the child's
-    exit as OSError (EIO) instead of end-of-file.
-    """
-    buffer = ""
-    while True:
-        try:
-            chunk = os.read(source, 4096) if isinstance(source, int) else source.read1(4096)
-        except OSError:
-            chunk = b""
-        if not chunk:
-            break
-        buffer += chunk.decode("utf-8", errors="replace")
-        *pieces, buffer = re.split(r"[\r\n]", buffer)
-        yield from (p.strip() for p in pieces if p.strip())
-    if buffer.strip():
-        yield buffer.strip()
-
-
 class DrawApp:
     """The window and its state. Create it on a Tk root; `root.mainloop()` runs it."""
 
@@ -131,7 +90,7 @@ class DrawApp:
         self.last_result = "none (Recognise was not pressed)"
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._last_point: tuple[int, int] | None = None
-        self._train_proc: subprocess.Popen[bytes] | None = None
+        self._trainer: Trainer | None = None
         self._closed = False
         self._train_epoch = 0
         self._old_sigterm: Any = None
@@ -328,75 +287,44 @@ class DrawApp:
         self.root.after(100, self._log_layout)
 
     def train(self) -> None:
-        """Train the CNN in a child process; show its output as progress; then load it."""
+        """Train the CNN in a child process; show its progress; then load the model."""
         from dlcheck import paths
 
         target = paths.models_dir() / "draw-cnn.keras"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)  # success is judged by the file appearing
-        cmd = train_command(target)
-        log.info("training: %s", " ".join(cmd))
         self.train_button.state(["disabled"])
         self.progress.configure(mode="indeterminate", value=0)
         self.progress.grid(row=5, column=0, sticky="w", pady=(8, 0))
         self.progress_label.grid(row=6, column=0, sticky="w")
         self.progress.start(15)
         self._show_status("Training the CNN … the window stays usable meanwhile.")
-        threading.Thread(target=self._train_worker, args=(cmd, target), daemon=True).start()
+        self._trainer = Trainer(target, lambda event: self._events.put(("train", event)))
+        self._trainer.start()
 
-    def _train_worker(self, cmd: list[str], target: Path) -> None:
-        """Run the child and turn its output into progress events (in a thread)."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        tail: list[str] = []
-        master = None
-        try:
-            if os.name == "posix":
-                # `dlcheck bench` draws its epoch/batch bar only on a terminal: give it one.
-                import pty
+    def _on_training(self, event: Progress | Output | Trained) -> None:
+        if isinstance(event, Trained):
+            self._training_done(event)
+        elif isinstance(event, Progress):
+            self._show_progress(event)
+        else:
+            self.progress_var.set(event.text[-200:])
 
-                master, slave = pty.openpty()
-                proc = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env
-                )
-                os.close(slave)
-            else:
-                proc = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                )
-        except OSError as exc:
-            self._events.put(("trained", (-1, [f"cannot start training: {exc}"], target)))
-            return
-        self._train_proc = proc
-        for piece in _read_pieces(master if master is not None else proc.stdout):
-            tail = (tail + [piece])[-5:]
-            self._events.put(("progress", piece))
-        if master is not None:
-            os.close(master)
-        self._events.put(("trained", (proc.wait(), tail, target)))
+    def _show_progress(self, p: Progress) -> None:
+        if str(self.progress.cget("mode")) != "determinate":
+            self.progress.stop()
+            self.progress.configure(mode="determinate", maximum=1000)
+        if p.epoch != self._train_epoch:
+            self._train_epoch = p.epoch
+            log.info("training: epoch %d/%d", p.epoch, p.epochs)
+        self.progress.configure(value=round(1000 * p.fraction))
+        self.progress_var.set(f"epoch {p.epoch}/{p.epochs}, batch {p.batch}/{p.batches}")
 
-    def _show_progress(self, line: str) -> None:
-        match = _EPOCH_RE.search(line)
-        if match:
-            epoch, epochs, batch, batches = (int(g) for g in match.groups())
-            if str(self.progress.cget("mode")) != "determinate":
-                self.progress.stop()
-                self.progress.configure(mode="determinate", maximum=1000)
-            if epoch != self._train_epoch:
-                self._train_epoch = epoch
-                log.info("training: epoch %d/%d", epoch, epochs)
-            done = ((epoch - 1) + batch / max(batches, 1)) / max(epochs, 1)
-            self.progress.configure(value=round(1000 * done))
-            line = f"epoch {epoch}/{epochs}, batch {batch}/{batches}"
-        self.progress_var.set(line[-200:])
-
-    def _training_done(self, rc: int, tail: list[str], target: Path) -> None:
+    def _training_done(self, done: Trained) -> None:
         self.progress.stop()
         self.progress.grid_remove()
-        self._train_proc = None
+        self._trainer = None
+        rc, target = done.returncode, done.target
         if target.is_file():
             # The bench exits 1 when accuracy misses its target but still saves the model.
             if rc != 0:
@@ -410,7 +338,7 @@ class DrawApp:
         self.train_button.state(["!disabled"])
         self._model_failed(
             DlcheckError(
-                f"training failed (exit {rc}): " + (tail[-1] if tail else "no output"),
+                f"training failed (exit {rc}): " + (done.tail[-1] if done.tail else "no output"),
                 hint="run `dlcheck bench --model cnn --save FILE.keras` in a terminal to see why",
             )
         )
@@ -431,10 +359,8 @@ class DrawApp:
                     self._model_ready(payload)
                 elif kind == "load-error":
                     self._model_failed(payload)
-                elif kind == "progress":
-                    self._show_progress(payload)
-                elif kind == "trained":
-                    self._training_done(*payload)
+                elif kind == "train":
+                    self._on_training(payload)
         except queue.Empty:
             pass
         self.root.after(POLL_MS, self._poll)
@@ -462,8 +388,8 @@ class DrawApp:
         if self._closed:
             return
         self._closed = True
-        if self._train_proc is not None and self._train_proc.poll() is None:
-            self._train_proc.terminate()
+        if self._trainer is not None:
+            self._trainer.stop()
         if self._old_sigterm is not None:
             signal.signal(signal.SIGTERM, self._old_sigterm)
         self.root.destroy()
@@ -493,5 +419,6 @@ def run(
         ) from None
     root = open_root()
     app = DrawApp(root, model_path, model_is_default=model_is_default, on_message=on_message)
-    root.mainloop()
+    with processes.stopped_on_interrupt():  # Ctrl-C in the terminal ends training too
+        root.mainloop()
     return app

@@ -9,8 +9,11 @@ anything even by mistake. Printing opens every collapsed section.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import cache
 from html import escape
+from importlib import resources
 from typing import Any
 
 from dlcheck import __version__
@@ -23,6 +26,13 @@ from dlcheck.report.render_text import LEGEND, describe, host_label, mark, summa
 PAGE_SIZE = 50
 # Differences with more hosts than this put the host list behind a <details>.
 INLINE_HOSTS = 12
+
+
+@cache
+def _asset(name: str) -> str:
+    """page.css, or page.js (paging and filtering over rows already in the page: it
+    reads only the DOM and fetches nothing); package files beside this module."""
+    return "\n" + resources.files("dlcheck.report").joinpath(name).read_text(encoding="utf-8")
 
 
 def _e(text: object) -> str:
@@ -39,7 +49,7 @@ def render_html(fleet: Fleet) -> str:
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
         "<title>dlcheck fleet report</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{_asset('page.css')}</style></head><body>",
         "<header><h1>dlcheck fleet report</h1>",
         f'<p class="summary">{_e(summary_line(fleet))}</p>',
         f'<p class="meta">made {_e(created)} by dlcheck {_e(__version__)}</p>',
@@ -52,7 +62,7 @@ def render_html(fleet: Fleet) -> str:
         _plots(fleet),
         "</main>",
         f"<footer><p>Legend: {_e(LEGEND)}</p></footer>",
-        f"<script>{_JS.replace('PAGE_SIZE', str(PAGE_SIZE))}</script>",
+        f"<script>{_asset('page.js').replace('PAGE_SIZE', str(PAGE_SIZE))}</script>",
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
@@ -236,12 +246,20 @@ def _bench_plot(fleet: Fleet) -> str:
         if (v := h.facts.get("bench_samples_per_s")) is not None
     ]
     title = "Bench training speed (samples/s) per host"
+    return _chart(
+        title,
+        items,
+        "No bench reports in this fleet. Add the output of <code>dlcheck bench --json</code> "
+        "to the report folder to compare speeds.",
+        lambda: svg.bars(items, title, lambda v: f"{v:,.0f}/s"),
+    )
+
+
+def _chart(title: str, items: list[Any], empty: str, draw: Callable[[], str]) -> str:
+    """A titled chart, or a line saying why there is nothing to chart."""
     if not items:
-        return (
-            f'<h3>{title}</h3><p class="empty">No bench reports in this fleet. Add the output '
-            "of <code>dlcheck bench --json</code> to the report folder to compare speeds.</p>"
-        )
-    return f"<h3>{title}</h3>" + svg.bars(items, title, lambda v: f"{v:,.0f}/s")
+        return f'<h3>{title}</h3><p class="empty">{empty}</p>'
+    return f"<h3>{title}</h3>" + draw()
 
 
 def _gpu_items(fleet: Fleet) -> list[tuple[str, dict[str, Any]]]:
@@ -303,91 +321,10 @@ def _fold_plot(fleet: Fleet) -> str:
             if values:
                 items.append((host.hostname, values))
     title = "Cross-validation fold accuracies per host"
-    if not items:
-        return (
-            f'<h3>{title}</h3><p class="empty">No bench report in this fleet has fold '
-            "accuracies (they come from a bench run with cross-validation folds).</p>"
-        )
-    return f"<h3>{title}</h3>" + svg.strips(items, title, lambda v: f"{v * 100:.2f}%")
-
-
-_CSS = """
-:root{--ok:#1a7f37;--warn:#9a6700;--fail:#cf222e;--err:#8250df;--mute:#6e7781;--bar:#0969da}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
-margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1f2328;background:#fff}
-h1{margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #d0d7de}
-.meta{color:var(--mute);margin:.2rem 0}.summary{font-size:1.1rem;margin:.3rem 0}
-.badge{display:inline-block;padding:.1rem .6rem;margin-right:.4rem;border-radius:1rem;
-border:1px solid currentColor;font-weight:600}
-table{border-collapse:collapse;margin:.5rem 0;width:100%}
-th,td{border-bottom:1px solid #eaeef2;padding:.25rem .5rem;text-align:left;vertical-align:top}
-thead th{background:#f6f8fa;position:sticky;top:0}
-td.mark{text-align:center;font-weight:700;width:3.2rem}
-th.name{font-weight:600;word-break:break-all}
-.s-ok{color:var(--ok)}.s-warn{color:var(--warn)}.s-fail,.s-unreachable,.s-missing{color:var(--fail)}
-.s-error{color:var(--err)}.s-skip,.s-none{color:var(--mute)}
-td.s-fail,td.s-unreachable,td.s-missing,td.s-error{font-weight:700}
-.hint{color:var(--mute)}
-details summary{cursor:pointer}details.group>summary>h3{display:inline}
-ul{margin:.2rem 0;padding-left:1.2rem}
-.controls{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0}
-.pager button{margin:0 .4rem}
-.js-only{display:none}.js .js-only{display:flex}
-.empty{color:var(--mute);font-style:italic}
-table.diff th[scope=rowgroup]{width:30%;background:#fbfbfc}
-svg.chart{max-width:100%;height:auto;display:block;margin:.5rem 0}
-svg.chart text{font-size:11px;fill:#1f2328}
-svg.chart .bar{fill:var(--bar)}svg.chart .hot{fill:var(--fail)}svg.chart .track{fill:#eaeef2}
-svg.chart .axis{stroke:#8c959f;stroke-width:1}svg.chart .dot{fill:var(--bar);opacity:.8}
-svg.chart .mean{stroke:var(--fail);stroke-width:2}
-@media screen{tr.off{display:none}}
-@media print{.controls{display:none!important}thead th{position:static}
-body{max-width:none;padding:0}h2{break-after:avoid}tr{break-inside:avoid}}
-"""
-
-# Paging and filtering over rows already in the page; reads only the DOM, fetches nothing.
-_JS = """
-(function () {
-  "use strict";
-  document.documentElement.className += " js";
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#hosts tbody tr.host"));
-  var q = document.getElementById("q"), fs = document.getElementById("fstatus");
-  var fg = document.getElementById("fgroup"), info = document.getElementById("pageinfo");
-  var prev = document.getElementById("prev"), next = document.getElementById("next");
-  var size = PAGE_SIZE, page = 0;
-  if (rows.length <= size) { prev.parentNode.style.display = "none"; }
-  function keep(r) {
-    var text = q.value.trim().toLowerCase();
-    return (!text || r.getAttribute("data-host").indexOf(text) !== -1) &&
-      (!fs.value || r.getAttribute("data-status") === fs.value) &&
-      (!fg || !fg.value || r.getAttribute("data-group") === fg.value);
-  }
-  function draw() {
-    var shown = rows.filter(keep);
-    var pages = Math.max(1, Math.ceil(shown.length / size));
-    page = Math.min(page, pages - 1);
-    rows.forEach(function (r) { r.classList.add("off"); });
-    shown.slice(page * size, (page + 1) * size).forEach(function (r) {
-      r.classList.remove("off");
-    });
-    info.textContent = shown.length + " of " + rows.length + " hosts, page " + (page + 1) +
-      " of " + pages;
-    if (rows.length <= size) { info.textContent = ""; }
-    prev.disabled = page === 0;
-    next.disabled = page >= pages - 1;
-  }
-  function reset() { page = 0; draw(); }
-  q.addEventListener("input", reset);
-  fs.addEventListener("change", reset);
-  if (fg) { fg.addEventListener("change", reset); }
-  prev.addEventListener("click", function () { page -= 1; draw(); });
-  next.addEventListener("click", function () { page += 1; draw(); });
-  window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) {
-      d.open = true;
-    });
-  });
-  draw();
-})();
-"""
+    return _chart(
+        title,
+        items,
+        "No bench report in this fleet has fold accuracies (they come from a bench run "
+        "with cross-validation folds).",
+        lambda: svg.strips(items, title, lambda v: f"{v * 100:.2f}%"),
+    )

@@ -10,10 +10,10 @@ from dlcheck.printable import printable
 from dlcheck.report.facts import FACTS_BY_KEY, format_number
 from dlcheck.report.load import area_columns
 from dlcheck.report.model import Difference, Fleet
+from dlcheck.shared import STATUS_MARKS as MARKS
 
-MARKS = {"ok": "✓", "warn": "!", "fail": "✗", "error": "E", "skip": "-"}
 ABSENT = "·"
-LEGEND = "✓ ok   ! warning   ✗ failed   E check crashed   - skipped   · not run"
+LEGEND = "✓ ok   ! warning   ✗ failed   ‽ check crashed   - skipped   · not run"
 SHORT = {"libraries": "libs", "frameworks": "frameworks"}
 # Long host lists are cut in the terminal; --json and --html carry them all.
 MAX_HOSTS_SHOWN = 8

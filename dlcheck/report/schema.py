@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-DOCTOR = "dlcheck.doctor"
-BENCH = "dlcheck.bench"
+from dlcheck.shared import BENCH_SCHEMA as BENCH
+from dlcheck.shared import DOCTOR_SCHEMA as DOCTOR
+
 # What verify.yml writes for a host it could not run the doctor on.
 STUB = "dlcheck.verify-stub"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What a converge left on the target, for bench/target_timings.py:
+# What a converge left on the target, for benchmarks/target_timings.py:
 #   measure.sh WORK OUT VENV
 # writes OUT/bytes.env (apt and pip download sizes), OUT/apt-manual.txt (apt packages
 # marked manual) and OUT/pip-freeze.txt (the venv's distributions).
@@ -15,7 +15,7 @@ pip_log=/var/log/dlstation-pip.log
 if [ "${1:-}" = pip-log ]; then
   # Before the converge: every pip run on the target appends a verbose log there.
   root=${2:?usage: measure.sh pip-log ROOTFS}
-  printf '# bench/target_timings.py: log every pip run (download sizes)\n[global]\nlog = %s\n' \
+  printf '# benchmarks/target_timings.py: log every pip run (download sizes)\n[global]\nlog = %s\n' \
     "$pip_log" >"$root/etc/pip.conf"
   exit 0
 fi

@@ -11,11 +11,10 @@ from typing import Any
 
 from dlcheck.compat import major_minor, rules, tensorflow_build
 from dlcheck.doctor.checks import make_result
-from dlcheck.doctor.checks.cuda import effective
-from dlcheck.doctor.checks.driver import STATUS, gpus_of
 from dlcheck.doctor.context import Context
+from dlcheck.doctor.judging.driver import STATUS, gpus_of
 from dlcheck.doctor.model import CheckResult, Finding, Status
-from dlcheck.doctor.probes.cuda import cuda_version_of_dir
+from dlcheck.doctor.probes.cuda import PathEntry
 
 
 def check(ctx: Context) -> CheckResult:
@@ -31,7 +30,7 @@ def check(ctx: Context) -> CheckResult:
     findings: list[Finding] = []
     driver, driver_cuda = snap.driver_version, snap.cuda_driver_version
     gpus = gpus_of(snap)
-    cudnn, cudnn_source = effective(cuda, "cudnn")
+    cudnn, cudnn_source = cuda.effective("cudnn")
     facts: dict[str, Any] = {
         "driver_version": driver,
         "driver_cuda": driver_cuda,
@@ -182,10 +181,10 @@ def _tensorflow_cudnn(
     return []
 
 
-def _ld_library_path(entries: list[str], builds: list[dict[str, Any]]) -> list[Finding]:
+def _ld_library_path(entries: list[PathEntry], builds: list[dict[str, Any]]) -> list[Finding]:
     out: list[Finding] = []
     for entry in entries:
-        found = major_minor(cuda_version_of_dir(entry))
+        found = major_minor(entry.cuda_version)
         for build in builds:
             need = major_minor(build.get("cuda"))
             if found and need and found[0] != need[0]:
@@ -193,7 +192,7 @@ def _ld_library_path(entries: list[str], builds: list[dict[str, Any]]) -> list[F
                     Finding(
                         Status.WARN,
                         "compat.ld_library_path_other_cuda",
-                        f"LD_LIBRARY_PATH has CUDA {found[0]}.{found[1]} ({entry}), but "
+                        f"LD_LIBRARY_PATH has CUDA {found[0]}.{found[1]} ({entry.path}), but "
                         f"{build['framework']} is built for CUDA {build['cuda']}",
                         "remove that entry from LD_LIBRARY_PATH",
                     )

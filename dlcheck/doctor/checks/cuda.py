@@ -10,28 +10,14 @@ from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes import Unavailable, value
-from dlcheck.doctor.probes.cuda import CudaProbe, cuda_version_of_dir
-
-
-def has_gpu(ctx: Context) -> bool:
-    g = ctx.gpu()
-    return bool(g.nvml.gpus) or (isinstance(g.pci, list) and bool(g.pci))
-
-
-def effective(probe: CudaProbe, name: str) -> tuple[str | None, str | None]:
-    """(version, source) of the copy a framework most likely loads: pip wheels win.
-
-    TensorFlow and PyTorch wheels look for the nvidia-* wheels in site-packages first.
-    """
-    lib = probe.newest(name, "pip") or probe.newest(name, "system")
-    return (lib.version, lib.source) if lib else (None, None)
+from dlcheck.doctor.probes.cuda import CudaProbe
 
 
 def check(ctx: Context) -> CheckResult:
     p = ctx.cuda()
     findings: list[Finding] = []
-    cudart, cudart_source = effective(p, "cudart")
-    cudnn, cudnn_source = effective(p, "cudnn")
+    cudart, cudart_source = p.effective("cudart")
+    cudnn, cudnn_source = p.effective("cudnn")
     facts: dict[str, Any] = {
         "nvcc": p.nvcc,
         "nvcc_version": value(p.nvcc_version),
@@ -44,12 +30,12 @@ def check(ctx: Context) -> CheckResult:
             for lib in p.libraries
         ],
         "pip_wheels": p.wheels,
-        "ld_library_path": os.pathsep.join(p.ld_library_path) or None,
+        "ld_library_path": os.pathsep.join(e.path for e in p.ld_library_path) or None,
     }
     if isinstance(p.nvcc_version, Unavailable):
         findings.append(Finding(Status.WARN, "cuda.nvcc_broken", p.nvcc_version.reason))
     findings.extend(_ld_library_path(p, cudart))
-    gpu = has_gpu(ctx)
+    gpu = ctx.gpu().nvidia_gpu_present
     if gpu and cudart is None:
         findings.append(
             Finding(
@@ -92,19 +78,18 @@ def _ld_library_path(p: CudaProbe, cudart: str | None) -> list[Finding]:
     out: list[Finding] = []
     versions: dict[str, str] = {}
     for entry in p.ld_library_path:
-        if not os.path.isdir(entry):
+        if not entry.is_dir:
             out.append(
                 Finding(
                     Status.WARN,
                     "cuda.ld_library_path_missing_dir",
-                    f"LD_LIBRARY_PATH names {entry}, which does not exist",
+                    f"LD_LIBRARY_PATH names {entry.path}, which does not exist",
                     "remove it from LD_LIBRARY_PATH (and from the file that sets it)",
                 )
             )
             continue
-        version = cuda_version_of_dir(entry)
-        if version:
-            versions[entry] = version
+        if entry.cuda_version:
+            versions[entry.path] = entry.cuda_version
     if len(set(versions.values())) > 1:
         listed = ", ".join(f"{d} (CUDA {v})" for d, v in versions.items())
         out.append(

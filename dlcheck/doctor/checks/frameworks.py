@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from dlcheck.compat import rules
-from dlcheck.doctor.checks import import_errors, make_result
-from dlcheck.doctor.checks.cuda import has_gpu
-from dlcheck.doctor.checks.driver import gpus_of
+from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
+from dlcheck.doctor.judging import import_errors
+from dlcheck.doctor.judging.driver import gpus_of
 from dlcheck.doctor.model import CheckResult, Finding, Status
-from dlcheck.doctor.probes.frameworks import EXTRAS, FRAMEWORKS, FrameworkProbe
+from dlcheck.doctor.probes.frameworks import FRAMEWORKS, FrameworkProbe
+from dlcheck.shared import EXTRAS
 
 TITLES = {"tensorflow": "TensorFlow", "keras": "Keras", "torch": "PyTorch", "jax": "JAX"}
 TF_GPU_HINT = "pip uninstall -y tensorflow-cpu; pip install 'tensorflow[and-cuda]'"
@@ -20,7 +21,7 @@ OPTIONAL_LIBS = ("libnvinfer",)
 
 def check(ctx: Context) -> CheckResult:
     probes = ctx.frameworks() or {}
-    gpu = has_gpu(ctx)
+    gpu = ctx.gpu().nvidia_gpu_present
     findings: list[Finding] = []
     facts: dict[str, Any] = {}
     reported: set[int] = set()
@@ -117,7 +118,11 @@ def _facts(name: str, p: FrameworkProbe) -> dict[str, Any]:
 def _cause(ctx: Context, name: str, text: str) -> import_errors.Cause | None:
     cuda = ctx.cuda()
     return import_errors.classify(
-        name, text, cuda.ld_library_path, cuda.ld_library_path_cuda, ctx.host().cpu_flags
+        name,
+        text,
+        [e.path for e in cuda.ld_library_path],
+        cuda.ld_library_path_cuda,
+        ctx.host().cpu_flags,
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlcheck.doctor import nvml
-from dlcheck.doctor.checks import driver, make_result
+from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
+from dlcheck.doctor.judging import driver
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes import Unavailable
+from dlcheck.host import nvml
 
 TEMPERATURE_WARN_C = 85
 # Clock event reasons that mean the GPU is slowed by heat or power delivery.

@@ -8,15 +8,14 @@ from typing import Any
 from dlcheck.doctor.checks import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
-from dlcheck.doctor.probes.child import run_process, signal_name, tail
-
-DEFAULT_TIMEOUT_S = 900.0
-BENCH_SCHEMA = "dlcheck.bench"
+from dlcheck.doctor.timeouts import TRAIN_S
+from dlcheck.host import processes
+from dlcheck.shared import BENCH_SCHEMA
 
 
 def check(ctx: Context) -> CheckResult:
     cmd = ctx.options.train_command or [ctx.python, "-m", "dlcheck", "bench", "--quick", "--json"]
-    timeout = ctx.timeout(DEFAULT_TIMEOUT_S)
+    timeout = ctx.timeout(TRAIN_S)
     doc, failure = run_bench(cmd, timeout, ctx.env)
     if failure is not None:
         return make_result(
@@ -30,28 +29,29 @@ def check(ctx: Context) -> CheckResult:
 def run_bench(
     cmd: list[str], timeout: float, env: dict[str, str]
 ) -> tuple[dict | None, Finding | None]:
-    done = run_process(cmd, timeout, env)
+    done = processes.run(cmd, timeout, env=env)
     if done.spawn_error is not None:
         return None, Finding(Status.FAIL, "train.spawn", f"cannot run {cmd[0]}: {done.spawn_error}")
     if done.timed_out:
         return None, Finding(
             Status.FAIL,
             "train.timeout",
-            f"`{' '.join(cmd[-4:])}` did not finish within {timeout:g} s (killed)",
+            f"`{' '.join(cmd[-4:])}` did not finish within {timeout:g} s "
+            f"(killed {done.killed_text or 'it'})",
             "run `dlcheck bench --quick -v` by hand to see where it hangs; raise --timeout if slow",
         )
-    stderr = tail(done.stderr, 4)
+    stderr = processes.tail(done.stderr, 4)
     last = " | last stderr: " + " / ".join(stderr) if stderr else ""
     text = done.stdout.strip()
     try:
         doc = json.loads(text) if text else None
     except ValueError:
         doc = None
-    if done.returncode is not None and done.returncode < 0:
+    if done.signal is not None:
         return None, Finding(
             Status.FAIL,
             "train.crashed",
-            f"the training run crashed with {signal_name(-done.returncode)}{last}",
+            f"the training run crashed with {done.signal}{last}",
             "see the frameworks and compat checks",
         )
     if not isinstance(doc, dict) or doc.get("schema") != BENCH_SCHEMA:

@@ -6,8 +6,10 @@ A probe returns data, or an `Unavailable` that says why it could not collect
 
 from __future__ import annotations
 
-import subprocess
+import re
 from dataclasses import dataclass
+
+from dlcheck.host import processes
 
 
 @dataclass
@@ -31,11 +33,21 @@ def run_tool(argv: list[str], timeout: float = 10) -> str | Unavailable:
     Tools disagree on where they print their version (Graphviz uses stderr), so the two
     streams come back together.
     """
-    shown = " ".join(argv)
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return Unavailable(f"`{shown}` timed out after {timeout:g} s")
-    except OSError as exc:
-        return Unavailable(f"cannot run {argv[0]}: {exc.strerror or exc}")
-    return out.stdout + out.stderr
+    done = processes.run(argv, timeout)
+    if done.spawn_error is not None:
+        return Unavailable(f"cannot run {argv[0]}: {done.spawn_error}")
+    if done.timed_out:
+        return Unavailable(f"`{' '.join(argv)}` timed out after {timeout:g} s")
+    return done.stdout + done.stderr
+
+
+def tool_version(argv: list[str], *patterns: str) -> str | Unavailable:
+    """The version a tool prints: group 1 of the first pattern found in its output."""
+    out = run_tool(argv)
+    if isinstance(out, Unavailable):
+        return out
+    for pattern in patterns:
+        match = re.search(pattern, out)
+        if match:
+            return match.group(1)
+    return Unavailable(f"`{' '.join(argv)}` said: {out[:120]!r}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcheck.compat import parse_version
-from dlcheck.doctor.probes import Unavailable, run_tool
+from dlcheck.doctor.probes import Unavailable, run_tool, tool_version
 
 CUDA_HOMES = "/usr/local/cuda*"
 CUDNN_HEADERS = (
@@ -33,12 +33,22 @@ class Library:
 
 
 @dataclass
+class PathEntry:
+    """One directory of LD_LIBRARY_PATH, as found on disk."""
+
+    path: str
+    is_dir: bool
+    #: the CUDA version the directory is named for, itself or through a link, if any
+    cuda_version: str | None
+
+
+@dataclass
 class CudaProbe:
     nvcc: str | None = None  # path
     nvcc_version: str | None | Unavailable = None
     libraries: list[Library] = field(default_factory=list)
     wheels: dict[str, str] = field(default_factory=dict)  # nvidia-* distribution -> version
-    ld_library_path: list[str] = field(default_factory=list)
+    ld_library_path: list[PathEntry] = field(default_factory=list)
     # LD_LIBRARY_PATH entry -> the CUDA/cuDNN libraries in it, which shadow the wheels' own.
     ld_library_path_cuda: dict[str, list[str]] = field(default_factory=dict)
 
@@ -53,12 +63,24 @@ class CudaProbe:
             found, key=lambda lib: (parse_version(lib.version) or (), lib.path), default=None
         )
 
+    def effective(self, name: str) -> tuple[str | None, str | None]:
+        """(version, source) of the copy a framework most likely loads: pip wheels win.
+
+        TensorFlow and PyTorch wheels look for the nvidia-* wheels in site-packages first.
+        """
+        lib = self.newest(name, "pip") or self.newest(name, "system")
+        return (lib.version, lib.source) if lib else (None, None)
+
 
 def probe_cuda(env: dict[str, str] | None = None) -> CudaProbe:
     env = dict(os.environ) if env is None else env
     probe = CudaProbe()
-    probe.ld_library_path = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
-    probe.ld_library_path_cuda = cuda_libraries_in(probe.ld_library_path)
+    probe.ld_library_path = [
+        PathEntry(p, os.path.isdir(p), cuda_version_of_dir(p))
+        for p in env.get("LD_LIBRARY_PATH", "").split(":")
+        if p
+    ]
+    probe.ld_library_path_cuda = cuda_libraries_in([e.path for e in probe.ld_library_path])
     _nvcc(probe, env)
     _pip_wheels(probe)
     _system_libraries(probe)
@@ -71,13 +93,8 @@ def _nvcc(probe: CudaProbe, env: dict[str, str]) -> None:
     probe.nvcc = next((c for c in candidates if c), None)
     if probe.nvcc is None:
         return
-    out = run_tool([probe.nvcc, "--version"])
-    if isinstance(out, Unavailable):
-        probe.nvcc_version = out
-        return
-    match = re.search(r"release [\d.]+, V([\d.]+)", out) or re.search(r"release ([\d.]+)", out)
-    probe.nvcc_version = (
-        match.group(1) if match else Unavailable(f"unexpected output of {probe.nvcc} --version")
+    probe.nvcc_version = tool_version(
+        [probe.nvcc, "--version"], r"release [\d.]+, V([\d.]+)", r"release ([\d.]+)"
     )
 
 

@@ -7,15 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcheck.doctor.probes.child import ChildOutcome, run_child
+from dlcheck.doctor.probes.imports import ChildOutcome, run_child
+from dlcheck.doctor.timeouts import FRAMEWORK_IMPORT_S
 
 FRAMEWORKS = ("tensorflow", "keras", "torch", "jax")
 # Keras rides in TensorFlow's child: its default backend imports TensorFlow anyway,
 # and a second `import tensorflow` in another child would double the wall time.
 GROUPS = (("tensorflow", "keras"), ("torch",), ("jax",))
-# pip extra of dlcheck that installs each one (pyproject.toml).
-EXTRAS = {"tensorflow": "tf", "keras": "tf", "torch": "torch", "jax": "jax"}
-DEFAULT_TIMEOUT_S = 120.0
 
 _DLOPEN_LIB = re.compile(r"Could not load dynamic library '([^']+)'")
 _DLOPEN_SOME = "Cannot dlopen some GPU libraries"
@@ -34,7 +32,7 @@ class FrameworkProbe:
 
 
 def probe_frameworks(
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float = FRAMEWORK_IMPORT_S,
     python: str | None = None,
     env: dict[str, str] | None = None,
 ) -> dict[str, FrameworkProbe]:

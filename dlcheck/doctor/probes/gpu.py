@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dlcheck.doctor import nvml
 from dlcheck.doctor.probes import Unavailable
 from dlcheck.doctor.probes.devices import device_nodes, kernel_module_flavour
 from dlcheck.doctor.probes.sysfs import read_text, under
+from dlcheck.host import nvml
 
 NVIDIA_VENDOR = "0x10de"
 PCI_DEVICES = "/sys/bus/pci/devices"
@@ -32,6 +32,11 @@ class GpuProbe:
     unreadable: list[str] = field(default_factory=list)
     module_flavour: str | None = None  # 'open' / 'proprietary' / None (not loaded)
     device_nodes: list[str] = field(default_factory=list)  # /dev/nvidia*
+
+    @property
+    def nvidia_gpu_present(self) -> bool:
+        """NVML sees a GPU, or the PCI bus shows one (a GPU without a working driver)."""
+        return bool(self.nvml.gpus) or (isinstance(self.pci, list) and bool(self.pci))
 
 
 def nvidia_pci_devices(root: Path) -> tuple[list[PciDevice] | Unavailable, list[str]]:

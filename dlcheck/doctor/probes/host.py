@@ -13,6 +13,7 @@ import psutil
 
 from dlcheck.doctor.probes import Unavailable, run_tool
 from dlcheck.doctor.probes.sysfs import read_bytes, read_text, under
+from dlcheck.host.cpu import read_cpuinfo
 
 SIMD_FLAGS = ("avx", "avx2", "fma", "avx512f")
 # The EFI variable that holds the Secure Boot state (UEFI spec, global variable GUID).
@@ -76,15 +77,13 @@ def _os_name(root: Path, info: HostInfo) -> str | None:
 
 
 def _cpu(root: Path, info: HostInfo) -> None:
-    text = read_text(root, "/proc/cpuinfo")
-    if isinstance(text, Unavailable):
-        info.unreadable.append(text.reason)
+    cpu = read_cpuinfo(root)
+    if cpu.error is not None:
+        info.unreadable.append(cpu.error)
         info.cpu_model = platform.processor() or None
         return
-    model = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    info.cpu_model = model.group(1).strip() if model else None
-    flags = re.search(r"^flags\s*:\s*(.*)$", text, re.MULTILINE)
-    info.cpu_flags = set(flags.group(1).split()) if flags else set()
+    info.cpu_model = cpu.model
+    info.cpu_flags = cpu.flags
 
 
 def detect_container(root: Path) -> str | None:

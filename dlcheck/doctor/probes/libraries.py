@@ -5,17 +5,16 @@ The Python side runs in one child process, so the doctor itself never imports nu
 
 from __future__ import annotations
 
-import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcheck.doctor.probes import Unavailable, run_tool
-from dlcheck.doctor.probes.child import ChildOutcome, run_child
+from dlcheck.doctor.probes import Unavailable, tool_version
+from dlcheck.doctor.probes.imports import ChildOutcome, run_child
+from dlcheck.doctor.timeouts import LIBRARIES_IMPORT_S
 
 MODULES = ("numpy", "scipy", "pandas", "matplotlib", "yaml", "h5py", "pydot", "cv2")
-DEFAULT_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -27,7 +26,7 @@ class LibrariesProbe:
 
 
 def probe_libraries(
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float = LIBRARIES_IMPORT_S,
     python: str | None = None,
     env: dict[str, str] | None = None,
 ) -> LibrariesProbe:
@@ -45,10 +44,5 @@ def _dot(probe: LibrariesProbe, env: dict[str, str] | None) -> None:
     probe.dot_path = shutil.which("dot", path=(env or {}).get("PATH") if env else None)
     if probe.dot_path is None:
         return
-    out = run_tool([probe.dot_path, "-V"])
-    if isinstance(out, Unavailable):
-        probe.dot_version = out
-        return
     # Graphviz prints its version on stderr: "dot - graphviz version 2.43.0 (0)".
-    match = re.search(r"version\s+([\d.]+)", out)
-    probe.dot_version = match.group(1) if match else Unavailable(f"`dot -V` said: {out[:120]!r}")
+    probe.dot_version = tool_version([probe.dot_path, "-V"], r"version\s+([\d.]+)")

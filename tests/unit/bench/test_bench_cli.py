@@ -14,10 +14,11 @@ import pytest
 from bench_helpers import idx_bytes, write_idx, write_idx_pair
 from click.testing import CliRunner
 
-from dlcheck.bench import runner
+from dlcheck.bench import isolated, judge, runner
 from dlcheck.cli.bench import bench
+from dlcheck.host import nvml
 
-HAS_NVIDIA_GPU = runner.nvidia_gpu_count()[0] > 0
+HAS_NVIDIA_GPU = nvml.gpu_count()[0] > 0
 # The engine the playbook provisions, and `--backend auto`'s first choice; a host with only
 # JAX or PyTorch (the lent GPU machine) skips the tests that name it.
 needs_tensorflow = pytest.mark.skipif(
@@ -182,7 +183,7 @@ def test_real_mlp_run_learns_on_cpu_and_matches_the_contract(mnist_dir, tmp_path
     assert [e["epoch"] for e in doc["epochs"]] == [1, 2]
     assert all(e["seconds"] > 0 and e["val_accuracy"] is not None for e in doc["epochs"])
     test = doc["test"]
-    assert test["threshold"] == runner.LEARN_FLOORS["mlp"][0][1]
+    assert test["threshold"] == judge.LEARN_FLOORS["mlp"][0][1]
     assert test["accuracy"] >= test["threshold"]
     assert test["accuracy"] == pytest.approx(doc["epochs"][-1]["val_accuracy"], abs=1e-4)
     tp = doc["throughput"]
@@ -240,7 +241,7 @@ def test_device_gpu_trains_on_the_gpu(mnist_dir):
 def test_auto_with_a_gpu_present_that_trains_on_cpu_fails(mnist_dir, monkeypatch):
     # NVML cannot exist here: the fake says one NVIDIA GPU is present, as on a host
     # whose framework build has no GPU support (tensorflow-cpu).
-    monkeypatch.setattr(runner, "nvidia_gpu_count", lambda: (1, None))
+    monkeypatch.setattr(nvml, "gpu_count", lambda: (1, None))
     doc = run_json("--quick", "--data", str(mnist_dir), "--limit", "2000")
     assert doc["status"] == "fail"
     assert "an NVIDIA GPU is present" in doc["reason"]
@@ -303,7 +304,7 @@ def test_child_process_run_gives_the_same_contract(mnist_dir):
     """The path used for another backend and for --compare-cpu: a fresh interpreter."""
     from dlcheck.bench.result import BenchConfig
 
-    res = runner.run_in_child(
+    res = isolated.run_isolated(
         BenchConfig(backend="tensorflow", quick=True, data=str(mnist_dir), limit=2000),
         {"CUDA_VISIBLE_DEVICES": ""},
     )

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from doctor_fakes import H100, FakeNvml
 
 from dlcheck.cli import main
-from dlcheck.doctor import nvml
+from dlcheck.host import nvml
 
 ALL = ["host", "gpu", "cuda", "libraries", "frameworks", "compat", "train"]
 

@@ -12,8 +12,8 @@ import pytest
 from dlcheck.doctor.checks import registry
 from dlcheck.doctor.context import Context, Options
 from dlcheck.doctor.model import Status
-from dlcheck.doctor.probes.child import run_child
 from dlcheck.doctor.probes.frameworks import parse_dlopen
+from dlcheck.doctor.probes.imports import run_child
 
 TF_LIBCUDNN_STDERR = (
     "2026-01-01 00:00:00.000000: W tensorflow/compiler/xla/stream_executor/platform/default/"

@@ -8,12 +8,12 @@ import pynvml
 import pytest
 from doctor_fakes import H100, FakeNvml, fake_root, make_pci
 
-from dlcheck.doctor import nvml
 from dlcheck.doctor.checks import registry
 from dlcheck.doctor.context import Context, Options
 from dlcheck.doctor.model import Report, Status
 from dlcheck.doctor.render import render
 from dlcheck.doctor.runner import exit_code
+from dlcheck.host import nvml
 
 NVIDIA_3D = ("0x10de", "0x030200")
 
@@ -65,6 +65,24 @@ def test_missing_pynvml_module(monkeypatch):
     snap = nvml.query()
     assert snap.error and snap.error.kind == nvml.MODULE_MISSING
     assert "nvidia-ml-py" in snap.error.hint
+
+
+def test_gpu_count_counts_and_shuts_down():
+    lib = FakeNvml(gpus=[H100, H100])
+    assert nvml.gpu_count(lib) == (2, None)
+    assert lib.shutdowns == lib.initialised == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, nvml.LIBRARY_NOT_FOUND),
+        (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, nvml.DRIVER_NOT_LOADED),
+    ],
+)
+def test_gpu_count_without_nvml_is_zero_with_the_reason(code, kind):
+    count, error = nvml.gpu_count(FakeNvml(init_error=code))
+    assert count == 0 and error is not None and error.kind == kind
 
 
 def test_healthy_h100_all_fields_and_shutdown():

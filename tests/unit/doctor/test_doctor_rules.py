@@ -10,15 +10,15 @@ import pynvml
 import pytest
 from doctor_fakes import H100, FakeNvml, fake_root, make_pci
 
-from dlcheck.doctor.checks import import_errors, registry
-from dlcheck.doctor.checks.cuda import effective
+from dlcheck.doctor.checks import registry
 from dlcheck.doctor.context import Context, Options
+from dlcheck.doctor.judging import import_errors
 from dlcheck.doctor.model import Status
-from dlcheck.doctor.probes.child import ChildOutcome
-from dlcheck.doctor.probes.cuda import CudaProbe, Library
+from dlcheck.doctor.probes.cuda import CudaProbe, Library, PathEntry
 from dlcheck.doctor.probes.devices import kernel_module_flavour
 from dlcheck.doctor.probes.frameworks import FrameworkProbe, probe_frameworks
 from dlcheck.doctor.probes.host import HostInfo
+from dlcheck.doctor.probes.imports import ChildOutcome
 
 NVIDIA_3D = ("0x10de", "0x030200")
 OPEN_BANNER = (
@@ -250,7 +250,7 @@ def test_import_failure_gets_the_fix_for_its_cause(root, error, code, words):
 
 def test_cudnn_from_ld_library_path_names_the_directory(root):
     cuda = CudaProbe(
-        ld_library_path=["/opt/cudnn-8.9/lib"],
+        ld_library_path=[PathEntry("/opt/cudnn-8.9/lib", True, None)],
         ld_library_path_cuda={"/opt/cudnn-8.9/lib": ["libcudnn.so.8"]},
     )
     error = "RuntimeError: cuDNN version incompatibility: PyTorch was compiled against 90100"
@@ -350,5 +350,5 @@ def test_tensorflow_judged_by_the_cudnn_it_loaded_not_the_one_on_disk(root):
 def test_effective_cudnn_does_not_depend_on_listing_order():
     old = Library("cudnn", "8.9.7.29", "/venv/a/nvidia/cudnn/lib/libcudnn.so.8", "pip")
     new = Library("cudnn", "9.8.0.87", "/venv/b/nvidia/cudnn/lib/libcudnn.so.9", "pip")
-    assert effective(CudaProbe(libraries=[old, new]), "cudnn") == ("9.8.0.87", "pip")
-    assert effective(CudaProbe(libraries=[new, old]), "cudnn") == ("9.8.0.87", "pip")
+    assert CudaProbe(libraries=[old, new]).effective("cudnn") == ("9.8.0.87", "pip")
+    assert CudaProbe(libraries=[new, old]).effective("cudnn") == ("9.8.0.87", "pip")

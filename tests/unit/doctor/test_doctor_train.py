@@ -11,11 +11,11 @@ import pynvml
 import pytest
 from doctor_fakes import FakeNvml, fake_root, make_pci
 
-from dlcheck.bench.hardware import nvidia_gpu_count
 from dlcheck.doctor.checks import registry
 from dlcheck.doctor.checks.train import judge
 from dlcheck.doctor.context import Context, Options
 from dlcheck.doctor.model import Status
+from dlcheck.host.nvml import gpu_count
 
 BENCH_OK = {
     "schema": "dlcheck.bench",
@@ -110,6 +110,6 @@ def test_real_bench_quick(tmp_path, mnist_dir):
     result = registry()["train"].run(ctx)
     assert result.status == Status.OK, result.findings
     # The bench's auto device trains on the GPU where NVML sees one (or fails the run).
-    assert result.facts["device_used"] == ("gpu" if nvidia_gpu_count()[0] else "cpu")
+    assert result.facts["device_used"] == ("gpu" if gpu_count()[0] else "cpu")
     assert result.facts["accuracy"] > 0.8
     assert result.facts["samples_per_s"] > 0

@@ -22,7 +22,8 @@ from click.testing import CliRunner
 from doctor_fakes import H100
 
 from dlcheck.cli import main
-from dlcheck.doctor import metrics, nvml
+from dlcheck.doctor import metrics
+from dlcheck.host import nvml
 
 NODE_EXPORTER = "prometheus-node-exporter"  # Debian's name for node_exporter
 PROMTOOL = "promtool"

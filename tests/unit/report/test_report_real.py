@@ -161,9 +161,9 @@ def test_verify_playbook_check_mode_collects_the_same(tmp_path):
 
 
 def _load_bench_script():
-    """bench/report_scale.py starts the targets; the test reuses it rather than a copy."""
+    """benchmarks/report_scale.py starts the targets; the test reuses it rather than a copy."""
     spec = importlib.util.spec_from_file_location(
-        "report_scale", REPO / "bench" / "report_scale.py"
+        "report_scale", REPO / "benchmarks" / "report_scale.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

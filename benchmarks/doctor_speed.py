@@ -9,7 +9,7 @@ issue sets as targets:
   doctor --no-frameworks   <  1 s
   full doctor              vs  python -m torch.utils.collect_env (a peer; no target)
 
-Usage: .venv/bin/python bench/doctor_speed.py [-n 5] [--tf-only] [--json results.json]
+Usage: .venv/bin/python benchmarks/doctor_speed.py [-n 5] [--tf-only] [--json results.json]
 "Cold" means a fresh process each time: no state is kept between runs. The OS
 page cache is warm after the first round, as it is for a user who runs it twice.
 """
@@ -51,7 +51,7 @@ def hidden_frameworks_site() -> str:
     for name in ("torch", "jax"):
         os.makedirs(os.path.join(site, name))
         with open(os.path.join(site, name, "__init__.py"), "w", encoding="utf-8") as f:
-            f.write("raise ImportError('hidden by bench/doctor_speed.py')\n")
+            f.write("raise ImportError('hidden by benchmarks/doctor_speed.py')\n")
     return site
 
 

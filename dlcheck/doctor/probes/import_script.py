@@ -1,6 +1,6 @@
 """Runs inside a child interpreter: import one framework or the libraries, report JSON.
 
-The parent passes this file's source with `python -c` (see child.py), so the child
+The parent passes this file's source with `python -c` (see imports.py), so the child
 needs nothing but the standard library and works with any interpreter. Whatever
 the imported packages print goes to stderr; stdout carries exactly one JSON
 object: {name: {"installed": bool, "ok": bool, "error": str|None, ...facts}}.

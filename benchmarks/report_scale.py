@@ -1,7 +1,7 @@
 """How fleet verification scales: `dlcheck report` on 1,000 hosts, verify.yml on 1, 2, 4 targets.
 
-    .venv/bin/python bench/report_scale.py [--hosts 1000] [--runs 5] [--out DIR]
-    sudo .venv/bin/python bench/report_scale.py --verify-targets 1,2,4 [--runs 3]
+    .venv/bin/python benchmarks/report_scale.py [--hosts 1000] [--runs 5] [--out DIR]
+    sudo .venv/bin/python benchmarks/report_scale.py --verify-targets 1,2,4 [--runs 3]
 
 Writes a fleet the way verify.yml would (one doctor report per host, a verify-run.json
 index with groups, stubs for unreachable hosts) plus a bench report for half the hosts,

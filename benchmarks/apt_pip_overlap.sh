@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Would the first converge gain from running apt and pip side by side? (Run by hand, as
-# root: sudo bash bench/apt_pip_overlap.sh.) The measurement behind site.yml's overlap.
+# root: sudo bash benchmarks/apt_pip_overlap.sh.) The measurement behind site.yml's overlap.
 #
 # Two equally fresh Debian 12 targets (tests/target/target.sh, no cached rootfs). On each:
 # apt-get update, python3-venv and a venv (the "prep", what pip needs before it can start),

@@ -3,13 +3,13 @@
 It trains the way the workstation guide does: flatten to 784 floats in [0, 1], one-hot
 labels, Dense(512, relu) -> Dense(10, softmax), rmsprop, categorical cross-entropy,
 batch 128. The only additions are a per-epoch timer and a JSON line at the end, so that
-bench/bench_overhead.py can compare it with `dlcheck bench` on equal terms.
+benchmarks/bench_overhead.py can compare it with `dlcheck bench` on equal terms.
 
 Data: Keras's mnist.npz when it is cached; otherwise `--idx-dir` with the official
 MNIST test set (t10k IDX files), of which the first `--n-train` images are used for
 training and the rest for the final evaluation.
 
-    python bench/plain_keras_mlp.py --idx-dir ../shared/data/mnist --epochs 5
+    python benchmarks/plain_keras_mlp.py --idx-dir ../shared/data/mnist --epochs 5
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from dlcheck.compat import rules
-from dlcheck.doctor import nvml
 from dlcheck.doctor.model import Finding, Status
+from dlcheck.host import nvml
 
 STATUS = {rules.OK: Status.OK, rules.WARN: Status.WARN, rules.FAIL: Status.FAIL}
 # NVML errors that mean "no driver here": inside a container, "no GPU passed in".

@@ -162,25 +162,53 @@ def _decode(value: Any) -> Any:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
-def query(lib: ModuleType | None = None) -> NvmlSnapshot:
-    """One pass over NVML. Never raises for NVML's own errors."""
+def _start(lib: ModuleType | None) -> tuple[ModuleType | None, NvmlError | None]:
+    """The NVML module (the real pynvml when `lib` is None), initialised; or why not."""
     if lib is None:
         lib = _load()
     if lib is None:
-        return NvmlSnapshot(
-            error=NvmlError(MODULE_MISSING, "the pynvml module is missing", HINTS[MODULE_MISSING])
+        return None, NvmlError(
+            MODULE_MISSING, "the pynvml module is missing", HINTS[MODULE_MISSING]
         )
     try:
         lib.nvmlInit()
     except lib.NVMLError as exc:
-        return NvmlSnapshot(error=_classify(lib, exc))
+        return None, _classify(lib, exc)
+    return lib, None
+
+
+def _stop(lib: ModuleType) -> None:
     try:
-        return _query_initialised(lib)
+        lib.nvmlShutdown()
+    except lib.NVMLError as exc:
+        log.debug("nvmlShutdown: %s", _text(exc))
+
+
+def query(lib: ModuleType | None = None) -> NvmlSnapshot:
+    """One pass over NVML. Never raises for NVML's own errors."""
+    started, error = _start(lib)
+    if started is None:
+        return NvmlSnapshot(error=error)
+    try:
+        return _query_initialised(started)
     finally:
-        try:
-            lib.nvmlShutdown()
-        except lib.NVMLError as exc:
-            log.debug("nvmlShutdown: %s", _text(exc))
+        _stop(started)
+
+
+def gpu_count(lib: ModuleType | None = None) -> tuple[int, NvmlError | None]:
+    """How many GPUs NVML sees, without reading them; (0, why) when NVML cannot be used.
+
+    No NVML library means no NVIDIA driver, so no usable GPU: the count is 0.
+    """
+    started, error = _start(lib)
+    if started is None:
+        return 0, error
+    try:
+        return int(started.nvmlDeviceGetCount()), None
+    except started.NVMLError as exc:
+        return 0, _classify(started, exc)
+    finally:
+        _stop(started)
 
 
 def _query_initialised(lib: ModuleType) -> NvmlSnapshot:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything dlcheck can only prove on a real NVIDIA GPU, in one run by hand:
-#   bench/gpu_host.sh OUT [MNIST_DIR [PARTS]]
+#   benchmarks/gpu_host.sh OUT [MNIST_DIR [PARTS]]
 # PARTS is a comma-separated subset of doctor,bench,speed (default: all three): doctor
 # is the doctor, its unit tests and the GPU-marked ones; bench is one bench per backend
 # and model and testinfra's GPU tests; speed is the two timing scripts.
@@ -8,10 +8,10 @@
 # TensorFlow, PyTorch or JAX with Keras 3. Writes into OUT:
 #   host.txt                  nvidia-smi and /proc/driver/nvidia/version, as read
 #   doctor-v.txt, doctor.json `dlcheck doctor -v` and `--json`, with their exit codes
-#   doctor-times.txt          bench/doctor_speed.py: the doctor, --no-frameworks, `import
+#   doctor-times.txt          benchmarks/doctor_speed.py: the doctor, --no-frameworks, `import
 #                             tensorflow` and torch's collect_env, side by side
 #   bench-BACKEND-MODEL.json  `dlcheck bench --device gpu --compare-cpu` per backend/model
-#   backends.txt              bench/bench_backends.py --device gpu (median of 3 rounds)
+#   backends.txt              benchmarks/bench_backends.py --device gpu (median of 3 rounds)
 #   pytest-*.txt              the GPU-marked unit tests, the doctor's unit tests (fake
 #                             NVML must not be fooled by a real one) and the testinfra
 #                             GPU tests against this host
@@ -68,7 +68,7 @@ if [[ $parts == *bench* ]]; then
     --hosts=local:// --gpu=yes -rA "${no_tf[@]}"
 fi
 if [[ $parts == *speed* ]]; then
-  step doctor-times.txt 600 "$py" bench/doctor_speed.py -n 3 --python "$py"
-  step backends.txt 600 "$py" bench/bench_backends.py --device gpu --rounds 3 --data "$data"
+  step doctor-times.txt 600 "$py" benchmarks/doctor_speed.py -n 3 --python "$py"
+  step backends.txt 600 "$py" benchmarks/bench_backends.py --device gpu --rounds 3 --data "$data"
 fi
 exit "$failed"

@@ -1,10 +1,10 @@
 """Overhead of `dlcheck bench` against a plain Keras script training the same model.
 
-Runs bench/plain_keras_mlp.py and `dlcheck bench --json` alternately, each in a fresh
+Runs benchmarks/plain_keras_mlp.py and `dlcheck bench --json` alternately, each in a fresh
 process, on the same data and epochs, and compares the medians of their steady-state
 samples/s (epoch 1, with compilation, left out by both). Target: dlcheck >= 0.95 x plain.
 
-    .venv/bin/python bench/bench_overhead.py --rounds 7 --epochs 8
+    .venv/bin/python benchmarks/bench_overhead.py --rounds 7 --epochs 8
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main() -> None:
     os.environ["KERAS_BACKEND"] = args.backend
     plain_cmd = [
         sys.executable,
-        str(REPO / "bench" / "plain_keras_mlp.py"),
+        str(REPO / "benchmarks" / "plain_keras_mlp.py"),
         "--idx-dir",
         args.data,
         "--n-train",

@@ -5,7 +5,7 @@ import), on the seeded 8000/2000 split of the real MNIST test set. Backends and 
 are interleaved round by round so that a busy spell on a shared machine hits all of
 them; the table shows the median of the rounds' steady-state samples/s.
 
-    .venv/bin/python bench/bench_backends.py --rounds 3
+    .venv/bin/python benchmarks/bench_backends.py --rounds 3
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Rounds alternate which of the two goes first, so that a warm network cache or a 
 spell on a shared machine does not favour one side; the table shows medians. Goals
 (issue 5): first converge <= 1.25 x floor; second converge < 15 s.
 
-    sudo .venv/bin/python bench/target_timings.py --rounds 1
+    sudo .venv/bin/python benchmarks/target_timings.py --rounds 1
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def main() -> None:
         or os.environ.get("SSL_CERT_FILE")
         or "/etc/ssl/certs/ca-certificates.crt",
     )
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = ap.parse_args()
 
     rounds = []

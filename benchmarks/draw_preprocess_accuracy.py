@@ -16,7 +16,7 @@ the preprocessing (`--no-preprocess`: the whole image squashed to 28x28). The ta
 gives accuracy against the true labels; the model on the raw held-out arrays is the
 reference.
 
-    .venv/bin/python bench/draw_preprocess_accuracy.py [--epochs 3] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/draw_preprocess_accuracy.py [--epochs 3] [--seeds 0 1 2]
 """
 
 from __future__ import annotations
