@@ -5,6 +5,7 @@
 #
 # Environment:
 #   DLSTATION_PROVE_FAULTS=0     skip the fault tests (the bench does)
+#   DLSTATION_PROVE_STANDIN=0    skip the CUDA roles against the stand-in NVIDIA repository
 #   DLSTATION_PROVE_TIMINGS=FILE append "step<TAB>seconds" lines to FILE
 #   DLSTATION_PROVE_MEASURE=DIR  after the first converge, record bytes downloaded and
 #                                what was installed into DIR (tests/target/measure.sh)
@@ -77,7 +78,7 @@ cp "$ca_bundle" "$work/ca-bundle.pem"
 ca_bundle=$work/ca-bundle.pem
 
 say "harness self-test (recap reader, extra variables)"
-pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py"
+pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py" "$here/test_nvidia_repo.py"
 
 say "make the target"
 timed make_target bash "$here/target.sh" up "$work"
@@ -143,3 +144,12 @@ if [ "${DLSTATION_PROVE_FAULTS:-1}" != 0 ]; then
   timed faults pytest -p no:cacheprovider "$here/test_faults.py" \
     --junitxml="$work/logs/faults.xml" || fail "fault tests"
 fi
+
+# --- NVIDIA's CUDA repository, through the stand-in (tests/target/nvidia_repo.py) ---
+if [ "${DLSTATION_PROVE_STANDIN:-1}" != 0 ]; then
+  say "cuda_toolkit and cudnn against the stand-in for NVIDIA's repository"
+  export DLSTATION_TARGET_WORK=$work
+  timed nvidia_standin pytest -p no:cacheprovider "$here/test_nvidia_standin.py" \
+    --junitxml="$work/logs/nvidia-standin.xml" || fail "NVIDIA repository stand-in"
+fi
+# --- end of the stand-in block ---
