@@ -11,7 +11,9 @@ cuda_toolkit_repo_base_url, _key_name and _key_fingerprint. In order:
 2. the right fingerprint: the key is installed, the deb822 source is signed by it alone,
    the toolkit and cuDNN are installed from the repository (nvcc in a login shell prints
    the release), the driver packages NVIDIA's repository also carries are never candidates;
-3. a second run changes nothing.
+3. a second run changes nothing;
+4. a second source for the same repository, as NVIDIA's cuda-keyring package adds it: apt
+   itself then fails, and the role's preflight stops before that, naming the file.
 """
 
 from __future__ import annotations
@@ -145,3 +147,28 @@ def test_second_run_changes_nothing(standin) -> None:
     rc, log = play("idempotent", standin, built.fingerprint)
     problems = recap.check(recap.parse(log), 0, False)
     assert rc == 0 and problems == [], problems
+
+
+def test_a_cuda_keyring_source_for_the_same_repository_stops_the_play(standin) -> None:
+    built, url = standin
+    # What cuda-keyring installs (nvidia_repo._keyring), for the repository the role uses.
+    listed = f"/etc/apt/sources.list.d/cuda-{nvidia_repo.DISTRO}-{nvidia_repo.ARCH}.list"
+    line = (
+        "deb [signed-by=/usr/share/keyrings/cuda-archive-keyring.gpg] "
+        f"{url}/{nvidia_repo.DISTRO}/{nvidia_repo.ARCH}/ /"
+    )
+    on_target(f"echo {shlex.quote(line)} > {listed}")
+    try:
+        update = on_target("apt-get update -qq 2>&1; echo rc=$?", check=False)
+        assert "Conflicting values set for option Signed-By" in update, update
+        rc, log = play("cuda-keyring", standin, built.fingerprint)
+    finally:
+        on_target(f"rm -f {listed}")
+    assert rc != 0, "the play went on with two sources for one repository"
+    host = next(iter(recap.parse(log).values()))
+    assert host.failed_tasks == [
+        "cuda_toolkit : Fail when another apt source names NVIDIA's repository"
+    ]
+    text = re.sub(r"\s+", " ", log)
+    assert listed in text and "apt purge cuda-keyring" in text, log[-3000:]
+    assert "rc=0" in on_target("apt-get update -qq 2>&1; echo rc=$?", check=False)
