@@ -7,6 +7,9 @@
 # Environment:
 #   DLSTATION_PROVE_FAULTS=0     skip the fault tests (the bench does)
 #   DLSTATION_PROVE_COLLECTION=0 skip the converge from the installed collection (collection.sh)
+#   DLSTATION_PROVE_STANDIN=0    skip the CUDA roles against the stand-in NVIDIA repository
+#   DLSTATION_PROOF_PROFILE=gpu  the GPU profile: driver, CUDA, cuDNN and the frameworks' GPU
+#                                builds, forced on a target without a GPU (gpu_profile.sh)
 #   DLSTATION_PROVE_TIMINGS=FILE append "step<TAB>seconds" lines to FILE
 #   DLSTATION_PROVE_MEASURE=DIR  after the first converge, record bytes downloaded and
 #                                what was installed into DIR (tests/target/measure.sh)
@@ -54,6 +57,7 @@ teardown() {
   local rc=$?
   trap - EXIT INT TERM
   say "teardown"
+  ! declare -F gpu_profile_down >/dev/null || gpu_profile_down
   # Also after a failed build: nothing may be left mounted or running either way.
   if ! bash "$here/target.sh" down "$work"; then
     rc=1
@@ -82,7 +86,7 @@ cp "$ca_bundle" "$work/ca-bundle.pem"
 ca_bundle=$work/ca-bundle.pem
 
 say "harness self-test (recap reader, extra variables)"
-pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py"
+pytest -q -p no:cacheprovider "$here/test_recap.py" "$here/test_extra_vars.py" "$here/test_nvidia_repo.py"
 
 # --- platforms: a stock controller (DLSTATION_PROVE_CONTROLLER=stock, or one's path) ---
 controller=${DLSTATION_PROVE_CONTROLLER:-}
@@ -102,8 +106,21 @@ say "make the target"
 timed make_target bash "$here/target.sh" up "$work"
 [ -z "${DLSTATION_PROVE_MEASURE:-}" ] || bash "$here/measure.sh" pip-log "$work/rootfs"
 
-# The roles' inputs for this target: the CPU profile and the controller's CA bundle.
-python3 "$here/extra_vars.py" --repo "$repo" --ca-bundle "$ca_bundle" >"$work/extra-vars.yml"
+# --- GPU profile (DLSTATION_PROOF_PROFILE=gpu): tests/target/gpu_profile.sh ---
+profile=${DLSTATION_PROOF_PROFILE:-cpu}
+gpu_profile_vars=()
+if [ "$profile" = gpu ]; then
+  # The CPU faults and the stand-in check of the CPU proof are not repeated here.
+  : "${DLSTATION_PROVE_FAULTS:=0}" "${DLSTATION_PROVE_STANDIN:=0}"
+  # shellcheck source=tests/target/gpu_profile.sh
+  source "$here/gpu_profile.sh"
+  timed gpu_profile_up gpu_profile_up
+fi
+# --- end of the GPU profile block ---
+
+# The roles' inputs for this target: the profile and the controller's CA bundle.
+python3 "$here/extra_vars.py" --repo "$repo" --ca-bundle "$ca_bundle" "${gpu_profile_vars[@]}" \
+  >"$work/extra-vars.yml"
 sed 's/^/  /' "$work/extra-vars.yml"
 inv=$work/inventory
 # Measuring: per-task times in the logs (the TASKS RECAP after the PLAY RECAP).
@@ -155,6 +172,17 @@ say "testinfra suite"
 timed testinfra pytest -p no:cacheprovider tests/infra \
   --hosts=ansible://all --ansible-inventory="$inv" --gpu=no \
   --junitxml="$work/logs/testinfra.xml" || fail "testinfra suite"
+if [ "$profile" = gpu ]; then
+  # The installed GPU stack, without the tests that need the device itself.
+  timed testinfra_gpu pytest -p no:cacheprovider tests/infra/test_gpu.py \
+    --hosts=ansible://all --ansible-inventory="$inv" --gpu=yes -m "not gpu_device" \
+    -k "${gpu_profile_deselect:-not nothing}" \
+    --junitxml="$work/logs/testinfra-gpu.xml" || fail "testinfra GPU suite"
+  say "bad input for the GPU stack, fed to the preflight"
+  DLSTATION_TARGET_WORK=$work DLSTATION_TARGET_VARS=$work/extra-vars.yml \
+    timed gpu_faults pytest -p no:cacheprovider "$here/test_gpu_faults.py" \
+    --junitxml="$work/logs/gpu-faults.xml" || fail "GPU fault tests"
+fi
 
 # --- the roles as an installed collection, on this target (tests/target/collection.sh) ---
 if [ "${DLSTATION_PROVE_COLLECTION:-1}" != 0 ]; then
@@ -169,3 +197,12 @@ if [ "${DLSTATION_PROVE_FAULTS:-1}" != 0 ]; then
   timed faults pytest -p no:cacheprovider "$here/test_faults.py" \
     --junitxml="$work/logs/faults.xml" || fail "fault tests"
 fi
+
+# --- NVIDIA's CUDA repository, through the stand-in (tests/target/nvidia_repo.py) ---
+if [ "${DLSTATION_PROVE_STANDIN:-1}" != 0 ]; then
+  say "cuda_toolkit and cudnn against the stand-in for NVIDIA's repository"
+  export DLSTATION_TARGET_WORK=$work
+  timed nvidia_standin pytest -p no:cacheprovider "$here/test_nvidia_standin.py" \
+    --junitxml="$work/logs/nvidia-standin.xml" || fail "NVIDIA repository stand-in"
+fi
+# --- end of the stand-in block ---
