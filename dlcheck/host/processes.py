@@ -97,6 +97,9 @@ class _Child:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
+        # Only what started with or after the child can be its own: a pid, group or session
+        # number alone may be an older process's, since pids wrap (pid_max is often 32768).
+        self.born = _start_time(proc.pid)
         self.pipes = {
             f.fileno(): os.fstat(f.fileno()).st_ino for f in (proc.stdout, proc.stderr) if f
         }
@@ -112,7 +115,7 @@ class _Child:
             if self._closed:  # reaped: its pid may already be another process's
                 return
             known = {k.pid for k in self.killed}
-            found = _kill_tree(self.proc.pid, self.pipes, table)
+            found = _kill_tree(self.proc.pid, self.pipes, table, self.born)
             self.killed += [k for k in found if k.pid not in known]
 
     def stop(self, table: dict[int, _Proc] | None = None) -> None:
@@ -310,6 +313,7 @@ class _Proc:
     session: int
     name: str
     zombie: bool
+    start: int  # clock ticks after boot
 
 
 def _processes() -> dict[int, _Proc]:
@@ -326,9 +330,24 @@ def _processes() -> dict[int, _Proc]:
         name = stat[stat.find("(") + 1 : stat.rfind(")")]
         fields = stat[stat.rfind(")") + 2 :].split()
         found[int(entry.name)] = _Proc(
-            int(entry.name), int(fields[1]), int(fields[2]), int(fields[3]), name, fields[0] == "Z"
+            int(entry.name),
+            int(fields[1]),
+            int(fields[2]),
+            int(fields[3]),
+            name,
+            fields[0] == "Z",
+            int(fields[19]),
         )
     return found
+
+
+def _start_time(pid: int) -> int:
+    """When `pid` started (clock ticks after boot); 0 where /proc cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rfind(")") + 2 :].split()[19])
 
 
 def _holds_pipe(pid: int, pipes: set[int]) -> bool:
@@ -345,15 +364,20 @@ def _holds_pipe(pid: int, pipes: set[int]) -> bool:
 
 
 def _kill_tree(
-    pid: int, pipes: dict[int, int], table: dict[int, _Proc] | None = None
+    pid: int, pipes: dict[int, int], table: dict[int, _Proc] | None = None, born: int = 0
 ) -> list[Killed]:
     """SIGKILL `pid`, its session and process group and their descendants; then, if
     something still holds `pipes` (read end fd -> inode: a grandchild in a session of
-    its own whose parent is gone), that too. `table`: a /proc scan to reuse."""
-    table = _processes() if table is None else table
+    its own whose parent is gone), that too. `table`: a /proc scan to reuse; processes
+    that started before `born` (the child's start) are never its own."""
+
+    def ours(found: dict[int, _Proc]) -> dict[int, _Proc]:
+        return {n: p for n, p in found.items() if p.start >= born}
+
+    table = ours(_processes() if table is None else table)
     killed = _kill(pid, table, {p.pid for p in table.values() if pid in (p.pid, p.pgrp, p.session)})
     if table and _writers_left(pipes):  # the rare case: look for them in every /proc/N/fd
-        table = _processes()
+        table = ours(_processes())
         inodes = set(pipes.values())
         killed += _kill(pid, table, {p for p in table if _holds_pipe(p, inodes)})
     return killed

@@ -183,3 +183,19 @@ def test_ctrl_c_ends_the_doctor_with_130_and_leaves_nothing_running(tmp_path, co
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
     assert [p for p in pids if alive(p)] == []
+
+
+def test_an_older_process_that_only_shares_a_number_is_never_killed():
+    # pids wrap (pid_max is often 32768), so an old process's session or group number can
+    # equal a new child's pid: only what started with or after the child is its own.
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        born = processes._start_time(child.pid)
+        table = processes._processes()
+        old = processes._Proc(2**22 + 1, 1, child.pid, child.pid, "old", False, born - 1)
+        table[old.pid] = old
+        killed = processes._kill_tree(child.pid, {}, table, born)
+        assert [k.pid for k in killed] == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
