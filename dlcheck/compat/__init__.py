@@ -48,11 +48,12 @@ def tensorflow_build(tf_version: str) -> dict[str, Any] | None:
     version = parse_version(tf_version)
     if not version or len(version) < 2:
         return None
-    major_minor = f"{version[0]}.{version[1]}"
-    for row in table()["tensorflow"]["builds"]:
-        if major_minor in row["versions"]:
-            return row
-    return None
+    return row_listing(table()["tensorflow"]["builds"], "versions", f"{version[0]}.{version[1]}")
+
+
+def row_listing(rows: list[dict[str, Any]], field: str, item: str) -> dict[str, Any] | None:
+    """The first of a table's rows whose list `field` holds item, or None."""
+    return next((row for row in rows if item in row[field]), None)
 
 
 def cuda_version_from_int(value: int | None) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dlcheck.compat import major_minor, table, version_at_least
+from dlcheck.compat import major_minor, row_listing, table, version_at_least
 
 OK = "ok"
 WARN = "warn"
@@ -76,11 +76,7 @@ def generation(cc: str | None) -> dict[str, Any] | None:
     mm = major_minor(cc)
     if mm is None:
         return None
-    text = f"{mm[0]}.{mm[1]}"
-    for gen in table()["gpu_generations"]["generations"]:
-        if text in gen["ccs"]:
-            return gen
-    return None
+    return row_listing(table()["gpu_generations"]["generations"], "ccs", f"{mm[0]}.{mm[1]}")
 
 
 def first_cuda(cc: str | None) -> str | None:
