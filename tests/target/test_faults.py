@@ -24,23 +24,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
 import recap  # noqa: E402
+from on_target import TARGET_MARKS, on_target  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WORK = os.environ.get("DLSTATION_TARGET_WORK", "")
 VARS = os.environ.get("DLSTATION_TARGET_VARS", "")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (WORK and Path(WORK, "inventory").is_dir()),
-        reason="needs a converged target: run tests/target/prove.sh",
-    ),
-]
+pytestmark = TARGET_MARKS
 
 PLAY_TIMEOUT = 1200
 TF_DISTS = {"tensorflow", "tensorflow-cpu"}
@@ -83,21 +76,6 @@ def play(name: str, *args: str) -> Run:
             check=False,
         )
     return Run(proc.returncode, path.read_text(errors="replace"), path)
-
-
-def on_target(command: str, *, check: bool = True, timeout: float = 120) -> str:
-    """Run a shell command as root on the target; return its stdout."""
-    proc = subprocess.run(
-        # ssh joins its arguments into one remote command line: quote it once, here.
-        ["bash", str(HERE / "target.sh"), "ssh", WORK, f"sudo sh -c {shlex.quote(command)}"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"on target: {command!r} exited {proc.returncode}: {proc.stderr}")
-    return proc.stdout
 
 
 def closed_port() -> int:

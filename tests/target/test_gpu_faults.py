@@ -29,6 +29,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recap  # noqa: E402
+from on_target import TARGET_MARKS, on_target  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -38,26 +39,7 @@ VARS = os.environ.get("DLSTATION_TARGET_VARS", "")
 SECURE_BOOT_VAR = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 HOLDABLE = ["nvidia-kernel-dkms", "nvidia-driver", "cuda-toolkit-12-5", "libcudnn9-cuda-12"]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (WORK and Path(WORK, "inventory").is_dir()),
-        reason="needs a converged target: run tests/target/prove.sh",
-    ),
-]
-
-
-def on_target(command: str, *, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["bash", str(HERE / "target.sh"), "ssh", WORK, f"sudo sh -c {shlex.quote(command)}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"on target: {command!r} exited {proc.returncode}: {proc.stderr}")
-    return proc.stdout
+pytestmark = TARGET_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +74,17 @@ def preflight(name: str, kernel: str, *extra: str) -> tuple[int, str, recap.Host
     return proc.returncode, text, next(iter(recap.parse(text).values()))
 
 
+def spoiled_preflight(
+    name: str, kernel: str, spoil: str, undo: str
+) -> tuple[int, str, recap.HostRecap]:
+    """The preflight on the target made bad by the command spoil; undo puts it back, always."""
+    on_target(spoil)
+    try:
+        return preflight(name, kernel)
+    finally:
+        on_target(undo)
+
+
 def assert_stops_at(
     rc: int, text: str, host: recap.HostRecap, task: str, before: str, *needles: str
 ) -> None:
@@ -113,15 +106,14 @@ def test_good_target_passes_the_gpu_preflight(kernel_release: str) -> None:
 
 def test_secure_boot_on(kernel_release: str) -> None:
     before = packages()
-    on_target(
+    result = spoiled_preflight(
+        "secure-boot",
+        kernel_release,
         "mount -t tmpfs -o size=1m,mode=0755 dlstation-fake-efi /sys/firmware && "
         "mkdir -p /sys/firmware/efi/efivars && "
-        f"printf '\\006\\000\\000\\000\\001' > /sys/firmware/efi/efivars/{SECURE_BOOT_VAR}"
+        f"printf '\\006\\000\\000\\000\\001' > /sys/firmware/efi/efivars/{SECURE_BOOT_VAR}",
+        "umount /sys/firmware",
     )
-    try:
-        result = preflight("secure-boot", kernel_release)
-    finally:
-        on_target("umount /sys/firmware")
     assert_stops_at(
         *result,
         "Fail when Secure Boot is on",
@@ -136,11 +128,9 @@ def test_held_nvidia_package(kernel_release: str) -> None:
     before = packages()
     installed = [p for p in HOLDABLE if re.search(rf"^ii\s+{re.escape(p)}\s", before, re.M)]
     assert installed, f"none of {HOLDABLE} is installed to hold"
-    on_target(f"apt-mark hold {installed[0]}")
-    try:
-        result = preflight("held", kernel_release)
-    finally:
-        on_target(f"apt-mark unhold {installed[0]}")
+    result = spoiled_preflight(
+        "held", kernel_release, f"apt-mark hold {installed[0]}", f"apt-mark unhold {installed[0]}"
+    )
     assert_stops_at(
         *result,
         "Fail when NVIDIA or CUDA packages are held",
@@ -155,11 +145,9 @@ def test_competing_driver_source(kernel_release: str) -> None:
     path = "/etc/apt/sources.list.d/graphics-drivers-ubuntu-ppa.list"
     # A lab mirror of the graphics-drivers PPA (never read: the preflight only looks).
     line = "deb https://mirror.lab.invalid/graphics-drivers/ppa/ubuntu noble main"
-    on_target(f"echo {shlex.quote(line)} > {path}")
-    try:
-        result = preflight("foreign-source", kernel_release)
-    finally:
-        on_target(f"rm -f {path}")
+    result = spoiled_preflight(
+        "foreign-source", kernel_release, f"echo {shlex.quote(line)} > {path}", f"rm -f {path}"
+    )
     assert_stops_at(
         *result,
         "Fail when a foreign NVIDIA driver source is configured",

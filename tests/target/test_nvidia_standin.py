@@ -30,6 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import nvidia_repo  # noqa: E402
 import recap  # noqa: E402
+from on_target import TARGET_MARKS, on_target  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -44,13 +45,7 @@ INSTALLED = ["cuda-toolkit-12-5", "cuda-nvcc-12-5", "libcudnn9-cuda-12", "libcud
 # Driver packages the stand-in carries, as NVIDIA's repository does (nvidia_repo.driver_packages).
 DRIVER_PACKAGES = [p.name for p in nvidia_repo.driver_packages()]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (WORK and Path(WORK, "inventory").is_dir()),
-        reason="needs a target: run tests/target/prove.sh",
-    ),
-]
+pytestmark = TARGET_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +69,6 @@ def play(name: str, standin, fingerprint: str) -> tuple[int, str]:
             cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=900, check=False
         )
     return proc.returncode, log.read_text(errors="replace")
-
-
-def on_target(command: str, *, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["bash", str(HERE / "target.sh"), "ssh", WORK, f"sudo sh -c {shlex.quote(command)}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"on target: {command!r} exited {proc.returncode}: {proc.stderr}")
-    return proc.stdout
 
 
 def installed(package: str) -> bool:
