@@ -13,18 +13,10 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """No user data leaks in: empty HOME, Keras cache and XDG dirs; downloads go nowhere."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.delenv("DLCHECK_DATA", raising=False)
-    # Port 9 (discard) on loopback is closed here: a download attempt fails at once.
-    monkeypatch.setenv("DLCHECK_MNIST_URL", "http://127.0.0.1:9/mnist.npz")
+def _isolated(isolated_home, monkeypatch):
+    """Every bench test runs in the isolated home (tests/unit/conftest.py); a download
+    attempt gives up after 5 s."""
     monkeypatch.setenv("DLCHECK_DOWNLOAD_TIMEOUT", "5")
-    return home
 
 
 @pytest.fixture(scope="session")

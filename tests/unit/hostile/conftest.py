@@ -13,17 +13,8 @@ from dlcheck.cli import main
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """No user data in or out: an empty HOME, Keras cache and XDG dirs; no download."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.delenv("DLCHECK_DATA", raising=False)
-    # Port 9 (discard) on loopback is closed: a download attempt fails at once.
-    monkeypatch.setenv("DLCHECK_MNIST_URL", "http://127.0.0.1:9/mnist.npz")
-    return home
+def _isolated(isolated_home):
+    """Every hostile-input test runs in the isolated home (tests/unit/conftest.py)."""
 
 
 @pytest.fixture
