@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import http.server
 import shutil
-import threading
 import zipfile
 
 import numpy as np
 import pytest
 from bench_helpers import idx_bytes, write_idx, write_idx_pair
+from local_http import serving
 
 from dlcheck.bench import data as mnist
 from dlcheck.errors import DataError
@@ -268,21 +267,9 @@ def test_download_from_a_configured_origin(tmp_path, small_npz, monkeypatch):
     served = tmp_path / "www"
     small_npz("mnist.npz", 120, served)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(served), **kw)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.setenv("DLCHECK_MNIST_URL", f"http://127.0.0.1:{server.server_port}/mnist.npz")
+    with serving(served) as base:
+        monkeypatch.setenv("DLCHECK_MNIST_URL", f"{base}/mnist.npz")
         got = mnist.load_mnist()
-    finally:
-        server.shutdown()
     assert (got.found_by, got.n_train) == ("download", 120)
     assert mnist.keras_cache_path().is_file()
     # The cached copy is used next time, without the network.

@@ -4,19 +4,18 @@ allocates; inputs that would block are refused; a bad download never enters the 
 from __future__ import annotations
 
 import gzip
-import http.server
 import io
 import json
 import os
 import struct
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hostile_helpers import assert_clean_failure, doctor_report, run_as_nobody
+from local_http import serving
 from PIL import Image
 
 from dlcheck.bench import data as mnist
@@ -270,19 +269,8 @@ def serve(tmp_path):
     folder = tmp_path / "www"
     folder.mkdir()
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(folder), **kw)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield folder, lambda name: f"http://127.0.0.1:{server.server_port}/{name}"
-    finally:
-        server.shutdown()
+    with serving(folder) as base:
+        yield folder, lambda name: f"{base}/{name}"
 
 
 @pytest.mark.parametrize(
