@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from children import stop
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -178,10 +180,5 @@ def chromium_page(binary: str, profile: Path, timeout: float = 60.0) -> Iterator
     finally:
         if ws is not None:
             ws.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
