@@ -14,6 +14,17 @@ from typing import Any
 
 import pynvml
 
+#: The framework probe's facts for TensorFlow 2.21 on a working GPU host.
+TF_2_21_GPU = {
+    "version": "2.21.0",
+    "built_with_cuda": True,
+    "cuda": "12.5.1",
+    "cudnn": "9",
+    "archs": ["sm_60", "sm_70", "sm_80", "sm_89", "compute_90"],
+    "gpus": ["/physical_device:GPU:0"],
+    "gpu_op_ok": True,
+}
+
 H100 = {
     "name": "NVIDIA H100 80GB HBM3",
     "uuid": "GPU-3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",

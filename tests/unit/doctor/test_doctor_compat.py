@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from doctor_fakes import H100, FakeNvml, fake_root, make_pci
+from doctor_fakes import H100, TF_2_21_GPU, FakeNvml, fake_root, make_pci
 
 from dlcheck import compat
 from dlcheck.doctor.checks import registry
@@ -13,15 +13,6 @@ from dlcheck.doctor.model import Status
 from dlcheck.doctor.probes.cuda import CudaProbe, Library
 from dlcheck.doctor.probes.frameworks import FrameworkProbe
 
-TF_2_21_GPU = {
-    "version": "2.21.0",
-    "built_with_cuda": True,
-    "cuda": "12.5.1",
-    "cudnn": "9",
-    "archs": ["sm_60", "sm_70", "sm_80", "sm_89", "compute_90"],
-    "gpus": ["/physical_device:GPU:0"],
-    "gpu_op_ok": True,
-}
 PIP_CUDA = CudaProbe(
     libraries=[
         Library(

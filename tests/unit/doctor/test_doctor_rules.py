@@ -8,7 +8,7 @@ import os
 
 import pynvml
 import pytest
-from doctor_fakes import H100, FakeNvml, fake_root, make_pci
+from doctor_fakes import H100, TF_2_21_GPU, FakeNvml, fake_root, make_pci
 
 from dlcheck.doctor.checks import registry
 from dlcheck.doctor.context import Context, Options
@@ -328,15 +328,7 @@ def test_jax_judged_by_the_cudnn_it_loaded(root):
 def test_tensorflow_judged_by_the_cudnn_it_loaded_not_the_one_on_disk(root):
     make_pci(root, "0000:01:00.0", *NVIDIA_3D, driver="nvidia")
     loaded = {"cudnn": {"path": "/opt/cudnn8/lib/libcudnn.so.8.9.7", "version": "8.9.7"}}
-    facts = {
-        "version": "2.21.0",
-        "built_with_cuda": True,
-        "cuda": "12.5.1",
-        "cudnn": "9",
-        "archs": ["sm_60", "sm_70", "sm_80", "sm_89", "compute_90"],
-        "gpus": ["/physical_device:GPU:0"],
-        "loaded": loaded,
-    }
+    facts = {k: v for k, v in TF_2_21_GPU.items() if k != "gpu_op_ok"} | {"loaded": loaded}
     disk = CudaProbe(
         libraries=[Library("cudnn", "9.3.0.75", "/venv/nvidia/cudnn/lib/libcudnn.so.9", "pip")]
     )
