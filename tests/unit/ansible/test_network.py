@@ -25,19 +25,29 @@ def run_check(tags: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_unreachable_pip_index_fails_naming_it(tmp_path: Path) -> None:
-    # A closed loopback port: nothing listens on the discard port in this sandbox.
+def pip_index_check_fails(tmp_path: Path, index_url: str, *extra: str) -> tuple[str, str]:
+    """python_env's play with its venv in tmp_path and this pip index, which must fail:
+    its output, and the same with each run of whitespace made one space."""
     proc = run_check(
         "python_env",
         f"python_env_venv_path={tmp_path / 'venv'}",
-        f"python_env_pip_index_url=http://user:{SECRET}@127.0.0.1:9/simple",
+        f"python_env_pip_index_url={index_url}",
+        *extra,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    return output, re.sub(r"\s+", " ", output)
+
+
+def test_unreachable_pip_index_fails_naming_it(tmp_path: Path) -> None:
+    # A closed loopback port: nothing listens on the discard port in this sandbox.
+    output, text = pip_index_check_fails(
+        tmp_path,
+        f"http://user:{SECRET}@127.0.0.1:9/simple",
         # The preflight's pin check would name the index first (test_preflight_platforms.py);
         # this test is about python_env's own probe.
         "frameworks_check_pins=false",
     )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-3000:]
-    text = re.sub(r"\s+", " ", output)
     assert "The pip index http://127.0.0.1:9/simple does not answer" in text
     assert "python_env_pip_index_url" in text
     # It failed before pip ran: the install task was never reached.

@@ -11,12 +11,11 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import json
-import re
 import threading
 from pathlib import Path
 
 import pytest
-from test_network import run_check
+from test_network import pip_index_check_fails, run_check
 
 REPO = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location(
@@ -119,14 +118,7 @@ def test_index_with_an_unencoded_at_sign_is_refused_up_front_without_printing_it
 ) -> None:
     """The issue's case: the first play now refuses it (Ansible's probe would split at the
     first "@"), names the fix, and prints no part of the password."""
-    proc = run_check(
-        "python_env",
-        f"python_env_venv_path={tmp_path / 'venv'}",
-        "python_env_pip_index_url=https://alice:p@ssW0rd@127.0.0.1:9/simple",
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-3000:]
-    text = re.sub(r"\s+", " ", output)
+    output, text = pip_index_check_fails(tmp_path, "https://alice:p@ssW0rd@127.0.0.1:9/simple")
     assert "python_env_pip_index_url is not a URL: its user or password holds an @" in text
     assert "%40" in text
     assert "PLAY [Provision the workstation]" not in output
@@ -136,14 +128,9 @@ def test_index_with_an_unencoded_at_sign_is_refused_up_front_without_printing_it
 
 def test_failing_index_check_prints_neither_password_nor_token(tmp_path: Path) -> None:
     """The python_env role's index check fails on a closed port, naming the index redacted."""
-    proc = run_check(
-        "python_env",
-        f"python_env_venv_path={tmp_path / 'venv'}",
-        "python_env_pip_index_url=https://alice:p%40ssW0rd@127.0.0.1:9/simple?token=tok-s3cr3t",
+    output, text = pip_index_check_fails(
+        tmp_path, "https://alice:p%40ssW0rd@127.0.0.1:9/simple?token=tok-s3cr3t"
     )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-3000:]
-    text = re.sub(r"\s+", " ", output)
     assert "The pip index https://127.0.0.1:9/simple?token=*** does not answer" in text, output[
         -3000:
     ]
