@@ -10,55 +10,41 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from test_preflight import assert_fails_early, flat, run_preflight
 
 REPO = Path(__file__).resolve().parents[3]
 COMPAT = json.loads((REPO / "dlcheck" / "compat" / "compat.json").read_text(encoding="utf-8"))
 
 
-def test_retired_release_is_refused_with_the_reason() -> None:
-    rc, output, counts = run_preflight("__preflight_platform=Ubuntu-20.04")
-    assert_fails_early(
-        rc,
-        output,
-        counts,
-        "Unsupported platform Ubuntu-20.04",
-        "standard support ended",
-        "Python 3.8",
-        "do-release-upgrade",
-        "Ubuntu-24.04",
-    )
-
-
-def test_python_too_old_for_a_pin_names_its_requires_python() -> None:
-    # Ubuntu 22.04's python3 is 3.10; keras 3.15.1 says Requires-Python >=3.11 on the index.
-    rc, output, counts = run_preflight(
-        "__frameworks_venv_python_version=3.10", "frameworks_keras_version=3.15.1"
-    )
-    assert_fails_early(
-        rc,
-        output,
-        counts,
-        "keras==3.15.1 does not install",
-        "Python 3.10",
-        "its Requires-Python is >=3.11",
-        "Set frameworks_keras_version",
-    )
-
-
-def test_pin_without_a_wheel_for_the_python_is_refused() -> None:
-    # TensorFlow 2.21.0 publishes wheels for CPython 3.10-3.13 only (Ubuntu 26.04 has 3.14).
-    rc, output, counts = run_preflight(
-        "__frameworks_venv_python_version=3.14", "frameworks_tensorflow_version=2.21.0"
-    )
-    assert_fails_early(
-        rc,
-        output,
-        counts,
-        "tensorflow-cpu==2.21.0 does not install",
-        "no wheel for Python 3.14",
-        "Set frameworks_tensorflow_version",
-    )
+@pytest.mark.parametrize(
+    ("extra_vars", "needles"),
+    [
+        pytest.param(
+            ["__preflight_platform=Ubuntu-20.04"],
+            "Unsupported platform Ubuntu-20.04|standard support ended|Python 3.8"
+            "|do-release-upgrade|Ubuntu-24.04",
+            id="retired-release-refused-with-the-reason",
+        ),
+        # Ubuntu 22.04's python3 is 3.10; keras 3.15.1 says Requires-Python >=3.11 on the index.
+        pytest.param(
+            ["__frameworks_venv_python_version=3.10", "frameworks_keras_version=3.15.1"],
+            "keras==3.15.1 does not install|Python 3.10|its Requires-Python is >=3.11"
+            "|Set frameworks_keras_version",
+            id="python-too-old-for-a-pin-names-its-requires-python",
+        ),
+        # TensorFlow 2.21.0 publishes wheels for CPython 3.10-3.13 only (Ubuntu 26.04 has 3.14).
+        pytest.param(
+            ["__frameworks_venv_python_version=3.14", "frameworks_tensorflow_version=2.21.0"],
+            "tensorflow-cpu==2.21.0 does not install|no wheel for Python 3.14"
+            "|Set frameworks_tensorflow_version",
+            id="pin-without-a-wheel-for-the-python-refused",
+        ),
+    ],
+)
+def test_bad_platform_or_pin_is_refused_early(extra_vars: list[str], needles: str) -> None:
+    """Each case fails in the preflight play with a message holding every |-separated needle."""
+    assert_fails_early(*run_preflight(*extra_vars), *needles.split("|"))
 
 
 def test_every_supported_platform_has_a_python_and_the_retired_ones_a_reason() -> None:
