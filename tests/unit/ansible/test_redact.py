@@ -129,11 +129,25 @@ def test_index_with_an_unencoded_at_sign_is_refused_up_front_without_printing_it
 def test_failing_index_check_prints_neither_password_nor_token(tmp_path: Path) -> None:
     """The python_env role's index check fails on a closed port, naming the index redacted."""
     output, text = pip_index_check_fails(
-        tmp_path, "https://alice:p%40ssW0rd@127.0.0.1:9/simple?token=tok-s3cr3t"
+        tmp_path,
+        "https://alice:p%40ssW0rd@127.0.0.1:9/simple?token=tok-s3cr3t",
+        "frameworks_check_pins=false",  # the pin check below would stop the play first
     )
     assert "The pip index https://127.0.0.1:9/simple?token=*** does not answer" in text, output[
         -3000:
     ]
+    for secret in ("ssW0rd", "tok-s3cr3t", "alice"):
+        assert secret not in output
+
+
+def test_the_pin_check_on_a_failing_index_prints_neither_password_nor_token(
+    tmp_path: Path,
+) -> None:
+    """The preflight's pin check asks the same index first; its failure is redacted too."""
+    output, _ = pip_index_check_fails(
+        tmp_path, "https://alice:p%40ssW0rd@127.0.0.1:9/simple?token=tok-s3cr3t"
+    )
+    assert "PLAY [Provision the workstation]" not in output, output[-3000:]
     for secret in ("ssW0rd", "tok-s3cr3t", "alice"):
         assert secret not in output
 
@@ -161,6 +175,7 @@ def _pip_conf_diff(tmp_path: Path, index: str, extra_index: str) -> tuple[str, s
             f"python_env_venv_path={tmp_path / 'venv'}",
             f"python_env_pip_index_url={index.format(port=port)}",
             json.dumps({"python_env_pip_extra_index_urls": [extra_index.format(port=port)]}),
+            "frameworks_check_pins=false",  # this stand-in answers pages, not pip's queries
         )
     finally:
         server.shutdown()
