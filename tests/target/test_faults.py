@@ -100,7 +100,9 @@ def test_unreachable_pip_index_fails_naming_it_then_the_right_one_converges() ->
     assert host.count("failed") == 1, host.counts
     assert host.failed_tasks, "no failed task in the log"
     failed = host.failed_tasks[0]
-    assert "index" in failed.lower() or "pip" in failed.lower(), f"failed at {failed!r}"
+    # python_env's own probe of the index, or, before it, the frameworks preflight's pin
+    # check, which asks the same index whether the pinned packages install.
+    assert any(w in failed.lower() for w in ("index", "pip", "pinned package")), failed
     # The failure message names the index (the text after the failed task's header).
     after = bad.log.split(f"[{failed}]")[-1]
     assert url.rsplit("/", 1)[0] in after, f"the failure does not name {url}:\n{after[:3000]}"
