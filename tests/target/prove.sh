@@ -8,6 +8,7 @@
 #   DLSTATION_PROVE_FAULTS=0     skip the fault tests (the bench does)
 #   DLSTATION_PROVE_COLLECTION=0 skip the converge from the installed collection (collection.sh)
 #   DLSTATION_PROVE_STANDIN=0    skip the CUDA roles against the stand-in NVIDIA repository
+#                                (it serves the debian12 layout: only debian-12 runs it)
 #   DLSTATION_PROOF_PROFILE=gpu  the GPU profile: driver, CUDA, cuDNN and the frameworks' GPU
 #                                builds, forced on a target without a GPU (gpu_profile.sh)
 #   DLSTATION_PROVE_TIMINGS=FILE append "step<TAB>seconds" lines to FILE
@@ -199,7 +200,8 @@ if [ "${DLSTATION_PROVE_FAULTS:-1}" != 0 ]; then
 fi
 
 # --- NVIDIA's CUDA repository, through the stand-in (tests/target/nvidia_repo.py) ---
-if [ "${DLSTATION_PROVE_STANDIN:-1}" != 0 ]; then
+# The stand-in serves NVIDIA's debian12 layout only (nvidia_repo.py): other releases skip it.
+if [ "${DLSTATION_PROVE_STANDIN:-1}" != 0 ] && [ "${DLSTATION_TARGET_RELEASE:-debian-12}" = debian-12 ]; then
   say "cuda_toolkit and cudnn against the stand-in for NVIDIA's repository"
   export DLSTATION_TARGET_WORK=$work
   timed nvidia_standin pytest -p no:cacheprovider "$here/test_nvidia_standin.py" \
