@@ -3,16 +3,9 @@ leave a package missing, so every case that must reach pip is tested."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from plugin_loader import load_plugin
 
-REPO = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location(
-    "pip_requirements", REPO / "roles/python_env/filter_plugins/pip_requirements.py"
-)
-assert _spec and _spec.loader
-pip_requirements = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pip_requirements)
+pip_requirements = load_plugin("roles/python_env/filter_plugins/pip_requirements.py")
 unsatisfied = pip_requirements.pip_unsatisfied
 
 VENV = [

@@ -9,21 +9,15 @@ python_env role, whose failing index check once printed part of a password holdi
 from __future__ import annotations
 
 import http.server
-import importlib.util
 import json
 import threading
 from pathlib import Path
 
 import pytest
+from plugin_loader import load_plugin
 from test_network import pip_index_check_fails, run_check
 
-REPO = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location(
-    "redact", REPO / "roles/preflight/filter_plugins/redact.py"
-)
-assert _spec and _spec.loader
-redact_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(redact_module)
+redact_module = load_plugin("roles/preflight/filter_plugins/redact.py")
 redact = redact_module.dlstation_redact_url
 
 # (URL, the secret in it, what the redacted text must read)
