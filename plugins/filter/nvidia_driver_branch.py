@@ -1,0 +1,359 @@
+"""Which NVIDIA driver branch, and which kernel modules, a host gets: pure logic, no I/O.
+
+The nvidia_driver role reads the facts on the host (apt's package names and versions) and
+from dlcheck/compat/compat.json (branch end-of-life dates, GPU generations, CUDA driver
+floors), and these filters decide:
+
+- nvidia_driver_packaged: apt's answers -> the branches the distro really packages.
+- nvidia_driver_cuda_needs: the framework builds being installed -> the CUDA majors they need.
+- nvidia_driver_choice: all of the above -> the branch, the module flavour, the package name,
+  the reasons, the warnings, or one error naming what to change.
+
+Errors are returned, not raised: the role's assert prints them as its one-line message.
+"""
+
+import re
+
+# Ubuntu: nvidia-driver-<branch>[-server][-open] (restricted).
+_UBUNTU_NAME = re.compile(r"^nvidia-driver-(\d+)(-server)?(-open)?$")
+# NVIDIA's repository: cuda-drivers-<branch> (its pinned driver meta-packages).
+_NVIDIA_REPO_NAME = re.compile(r"^cuda-drivers-(\d+)$")
+# `apt-cache madison nvidia-driver`, one line per version:
+#   "nvidia-driver | 535.261.03-1~deb12u1 | <uri> <suite>/non-free amd64 Packages"
+_MADISON = re.compile(r"^\s*nvidia-driver\s*\|\s*(?:\d+:)?(\d+)\.[^|]*\|\s*(.*)$")
+# Debian's own archive lists the driver under its non-free component.
+_DEBIAN_NONFREE = re.compile(r"\s\S+/non-free\s")
+# The designations auto may pick (NVIDIA's own words in compat.json's driver_branches).
+AUTO_DESIGNATIONS = ("production", "long term support")
+# Ubuntu's package suffix per (server, open).
+_SUFFIX = {
+    (False, False): "",
+    (False, True): "-open",
+    (True, False): "-server",
+    (True, True): "-server-open",
+}
+
+
+def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback=()):
+    """The branches apt can install, as {"branches": {"580": [suffixes]}, "source": ..., ...}.
+
+    pkgnames: `apt-cache pkgnames nvidia-driver-` and `... cuda-drivers-` lines.
+    madison: `apt-cache madison nvidia-driver` lines (Debian).
+    fallback: the role's frozen list for this distro, used only when apt knows no driver
+    (empty lists, or Debian's non-free not enabled yet); its variants are then unknown.
+    """
+    branches = {}
+    if distribution == "Debian":
+        for line in madison or ():
+            match = _MADISON.match(line)
+            if match and _DEBIAN_NONFREE.search(" " + match.group(2) + " "):
+                branches.setdefault(match.group(1), [""])
+    else:
+        for name in pkgnames or ():
+            match = _UBUNTU_NAME.match(name.strip())
+            if match:
+                suffix = (match.group(2) or "") + (match.group(3) or "")
+                branches.setdefault(match.group(1), []).append(suffix)
+    nvidia_repo = sorted(
+        {m.group(1) for m in map(_NVIDIA_REPO_NAME.match, map(str.strip, pkgnames or ())) if m},
+        key=int,
+    )
+    source = "apt"
+    if not branches and fallback:
+        source = "fallback"
+        variants = [""] if distribution == "Debian" else sorted(_SUFFIX.values())
+        branches = {str(branch): list(variants) for branch in fallback}
+    return {
+        "branches": {b: sorted(set(v)) for b, v in sorted(branches.items(), key=_branch_key)},
+        "source": source,
+        "nvidia_repo": nvidia_repo,
+    }
+
+
+def _branch_key(item):
+    return int(item[0])
+
+
+def nvidia_driver_cuda_needs(compat, tensorflow=None, jax=None, torch_index_url=None):
+    """The CUDA majors of the GPU framework builds being installed: [{"what", "cuda_major"}].
+
+    tensorflow: its version (GPU build installed), jax: its CUDA extra ("cuda12"), torch_index_url:
+    its index ("" for the default index). None: that framework's GPU build is not installed.
+    cuda_major is None where compat.json does not say (a note says so).
+    """
+    needs = []
+    if tensorflow:
+        minor = ".".join(str(tensorflow).split(".")[:2])
+        build = next((b for b in compat["tensorflow"]["builds"] if minor in b["versions"]), None)
+        needs.append(
+            {
+                "what": f"tensorflow {tensorflow}",
+                "cuda_major": build["cuda"].split(".")[0] if build else None,
+            }
+        )
+    if jax:
+        match = re.fullmatch(r"cuda(\d+)", str(jax))
+        needs.append({"what": f"jax[{jax}]", "cuda_major": match.group(1) if match else None})
+    if torch_index_url is not None:
+        # PyTorch's CUDA indexes end in cuXYZ (cu126, cu130): the major is all but the last digit.
+        match = re.search(r"/cu(\d+)\d/?$", str(torch_index_url))
+        needs.append({"what": "torch", "cuda_major": match.group(1) if match else None})
+    return needs
+
+
+def _major(version):
+    return int(str(version).split(".")[0])
+
+
+def _branch_status(branch, compat, today):
+    """(designation, end of life "YYYY-MM" or None, is past end of life) from compat.json."""
+    table = {int(row["branch"]): row for row in compat["driver_branches"]["branches"]}
+    row = table.get(branch)
+    if row is None:
+        # compat.json's rule: unlisted and older than the newest listed means past end of life.
+        if branch < max(table):
+            return "not listed by NVIDIA", None, True
+        return "newer than compat.json knows", None, False
+    eol = row.get("end_of_life")
+    past = row.get("maintained", True) is False or (eol is not None and today > eol)
+    return row["designation"], eol, past
+
+
+def _generation_limits(names, compat):
+    """(lowest branch, highest branch, module flavours allowed, reasons, error) for the GPUs."""
+    by_name = {g["name"].lower(): g for g in compat["gpu_generations"]["generations"]}
+    toolkit_driver = compat["cuda_toolkit_driver"]["by_cuda"]
+    low, high, modules, reasons = 0, None, {"open", "proprietary"}, []
+    for name in names:
+        gen = by_name.get(str(name).lower())
+        if gen is None:
+            known = ", ".join(g["name"] for g in compat["gpu_generations"]["generations"])
+            return (
+                None,
+                None,
+                None,
+                [],
+                (
+                    f"nvidia_driver_gpu_generations names {name}, which is not a GPU generation "
+                    f"compat.json knows ({known})."
+                ),
+            )
+        parts = []
+        first = toolkit_driver.get(gen["first_cuda"])
+        if first:
+            low = max(low, _major(first))
+            parts.append(f">= {_major(first)} (its first CUDA {gen['first_cuda']})")
+        if gen["last_driver_branch"] is not None:
+            last = int(gen["last_driver_branch"])
+            high = last if high is None else min(high, last)
+            parts.append(f"<= {last} (its last branch)")
+        modules &= set(gen["kernel_modules"])
+        flavours = " or ".join(gen["kernel_modules"])
+        parts.append(f"{flavours} kernel modules")
+        reasons.append(f"{gen['name']} GPU: branch " + ", ".join(parts))
+    if not modules:
+        return (
+            None,
+            None,
+            None,
+            reasons,
+            (
+                "The GPUs of nvidia_driver_gpu_generations need different kernel modules (one only "
+                "open, one only proprietary); no driver install serves both. Drive them from "
+                "separate hosts."
+            ),
+        )
+    return low, high, modules, reasons, None
+
+
+def nvidia_driver_choice(
+    packaged,
+    compat,
+    requested="auto",
+    requested_open="auto",
+    server=False,
+    generations=(),
+    needs=(),
+    today="",
+    distribution="Ubuntu",
+):
+    """The branch and kernel modules for this host, with the reasons, or an error.
+
+    Returns {"branch", "open", "package", "reason": [..], "warnings": [..], "error": str}.
+    requested: "auto" or a branch; requested_open: "auto", True or False (Ubuntu; Debian's
+    nvidia-driver is the proprietary flavour); today: "YYYY-MM" for the end-of-life dates.
+    """
+    result = {"branch": "", "open": False, "package": "", "reason": [], "warnings": []}
+    reason = result["reason"]
+    available = {int(b): v for b, v in packaged["branches"].items()}
+    listed = ", ".join(str(b) for b in sorted(available)) or "none"
+    origin = "apt" if packaged["source"] == "apt" else "the role's frozen list (apt knows none yet)"
+    reason.append(f"packaged by {distribution}: {listed} (from {origin})")
+    if packaged.get("nvidia_repo"):
+        reason.append(
+            "NVIDIA's repository has cuda-drivers "
+            + ", ".join(packaged["nvidia_repo"])
+            + " (not chosen from: cuda_toolkit pins its driver packages away)"
+        )
+    if packaged["source"] != "apt":
+        result["warnings"].append(
+            "apt lists no NVIDIA driver package on this host yet; the choice rests on the "
+            "role's frozen list and is checked against apt again before the install"
+        )
+
+    low, high, modules, gen_reasons, error = _generation_limits(generations, compat)
+    if error:
+        return dict(result, error=error)
+    reason.extend(
+        gen_reasons
+        or [
+            "GPU generation not given (nvidia_driver_gpu_generations): "
+            "no per-generation limit applied"
+        ]
+    )
+
+    floors = compat["cuda_driver_floor"]["by_cuda_major"]
+    floor, floor_from = 0, None
+    for need in needs:
+        major = need.get("cuda_major")
+        if major is None:
+            reason.append(f"{need['what']}: CUDA major not known to compat.json, not checked")
+            continue
+        if str(major) not in floors:
+            return dict(
+                result,
+                error=(
+                    f"{need['what']} needs CUDA {major}, whose driver floor compat.json does not "
+                    f"know (it knows {', '.join(floors)}). Choose a build for one of those."
+                ),
+            )
+        need_floor = _major(floors[str(major)])
+        reason.append(f"{need['what']}: CUDA {major}, driver >= {floors[str(major)]}")
+        if need_floor > floor:
+            floor, floor_from = need_floor, need
+
+    # Kernel modules: what the GPUs allow, then what was asked for.
+    if distribution == "Debian":
+        if "proprietary" not in modules:
+            return dict(
+                result,
+                error=(
+                    "The GPU needs NVIDIA's open kernel modules, and Debian's nvidia-driver builds "
+                    "the proprietary ones. Use Ubuntu, or install the open modules by hand."
+                ),
+            )
+        want_open = False
+    elif requested_open == "auto":
+        want_open = "open" in modules
+        if modules == {"open", "proprietary"}:
+            reason.append("kernel modules: open (NVIDIA's default; every GPU given allows it)")
+        else:
+            reason.append(
+                f"kernel modules: {'open' if want_open else 'proprietary'} (the GPU needs it)"
+            )
+    else:
+        want_open = bool(requested_open)
+        flavour = "open" if want_open else "proprietary"
+        if flavour not in modules:
+            return dict(
+                result,
+                error=(
+                    f"nvidia_driver_open is {requested_open}, but the GPU needs "
+                    f"{' or '.join(sorted(modules))} kernel modules. Set nvidia_driver_open: auto."
+                ),
+            )
+    suffix = "" if distribution == "Debian" else _SUFFIX[(bool(server), want_open)]
+
+    def rejects(branch):
+        """Why `branch` cannot serve this host (hard limits), or an empty list."""
+        why = []
+        if suffix not in available.get(branch, ()):
+            why.append(f"no package nvidia-driver-{branch}{suffix}")
+        if branch < low:
+            why.append(f"older than {low}, the first for the GPU")
+        if high is not None and branch > high:
+            why.append(f"newer than {high}, the last for the GPU")
+        if branch < floor:
+            why.append(f"older than {floor}, which {floor_from['what']} needs")
+        return why
+
+    if requested != "auto":
+        branch = int(requested) if str(requested).isdigit() else -1
+        if branch not in available:
+            return dict(
+                result,
+                error=(
+                    f"nvidia_driver_branch is {requested}, which {distribution} does not package "
+                    f"here. Choose one of {listed} (or auto)."
+                ),
+            )
+        why = rejects(branch)
+        if why:
+            return dict(
+                result,
+                error=(
+                    f"nvidia_driver_branch {branch} cannot serve this host: {'; '.join(why)}. "
+                    f"Choose another of {listed}, or auto."
+                ),
+            )
+        chosen, how = branch, "nvidia_driver_branch"
+    else:
+        fit = [b for b in sorted(available, reverse=True) if not rejects(b)]
+        if not fit:
+            details = "; ".join(f"{b}: {', '.join(rejects(b))}" for b in sorted(available))
+            return dict(
+                result,
+                error=(
+                    f"No packaged driver branch serves this host ({details or 'none packaged'}). "
+                    + _fix_hint(floor_from, high)
+                ),
+            )
+        good = [b for b in fit if _supported(b, compat, today)]
+        if good:
+            chosen = good[0]
+            how = (
+                "auto: the newest packaged production or long-term branch, not past its end of life"
+            )
+        else:
+            chosen = fit[0]
+            how = "auto: no packaged branch both fits and is supported; the newest that fits"
+    designation, eol, past = _branch_status(chosen, compat, today)
+    if past:
+        result["warnings"].append(
+            f"branch {chosen} is past its end of life ({eol or designation}) by NVIDIA's table; "
+            "the distro may still patch it. A newer release of the distro packages newer branches."
+        )
+    result.update(branch=str(chosen), open=want_open)
+    result["package"] = (
+        "nvidia-driver" if distribution == "Debian" else f"nvidia-driver-{chosen}{suffix}"
+    )
+    reason.append(f"chose {chosen} ({designation}{', end of life ' + eol if eol else ''}): {how}")
+    return dict(result, error="")
+
+
+def _supported(branch, compat, today):
+    designation, _eol, past = _branch_status(branch, compat, today)
+    return designation in AUTO_DESIGNATIONS and not past
+
+
+def _fix_hint(floor_from, high):
+    if floor_from is not None:
+        return (
+            f"{floor_from['what']} needs a newer driver than the distro packages: choose a build "
+            "for an older CUDA (frameworks_jax_cuda_extra, frameworks_torch_index_url, or "
+            "frameworks_tensorflow_variant=cpu), or move to a release that packages a newer branch."
+        )
+    if high is not None:
+        return (
+            f"The GPU's last branch is {high}: use a release of the distro that still packages it."
+        )
+    return "Use a release of the distro that packages a branch for this GPU."
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "nvidia_driver_packaged": nvidia_driver_packaged,
+            "nvidia_driver_cuda_needs": nvidia_driver_cuda_needs,
+            "nvidia_driver_choice": nvidia_driver_choice,
+        }

@@ -1,0 +1,292 @@
+"""The driver-branch choice (plugins/filter/nvidia_driver_branch.py) against the real compat.json.
+
+The apt answers below are in the exact shape apt-cache prints them; the branch lists are the
+ones the releases package (the role's vars/<distro>.yml cite where they were read). `today` is
+passed in, so the end-of-life dates are judged on a fixed day.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from plugin_loader import REPO, load_plugin
+
+plugin = load_plugin("plugins/filter/nvidia_driver_branch.py")
+packaged = plugin.nvidia_driver_packaged
+choice = plugin.nvidia_driver_choice
+cuda_needs = plugin.nvidia_driver_cuda_needs
+
+COMPAT = json.loads((REPO / "dlcheck/compat/compat.json").read_text())
+TODAY = "2026-11"
+
+
+def ubuntu_names(*branches: str, variants=("", "-open", "-server", "-server-open")) -> list[str]:
+    """`apt-cache pkgnames nvidia-driver-` on Ubuntu, with the packages around the drivers."""
+    names = ["nvidia-driver-assistant", "nvidia-driver-libs"]
+    for branch in branches:
+        names += [f"nvidia-driver-{branch}{v}" for v in variants]
+    return names
+
+
+UBUNTU_24 = packaged(ubuntu_names("535", "550", "570", "580", "590", "595"))
+DEBIAN_12_MADISON = [
+    " nvidia-driver | 535.261.03-1~deb12u1 | http://mirror.example/debian "
+    "bookworm/non-free amd64 Packages",
+    " nvidia-driver | 535.216.01-1~deb12u1 | http://mirror.example/debian-security "
+    "bookworm-security/non-free amd64 Packages",
+]
+DEBIAN_12 = packaged([], DEBIAN_12_MADISON, "Debian")
+TF = [{"what": "tensorflow 2.21.0", "cuda_major": "12"}]
+TORCH_13 = [{"what": "torch", "cuda_major": "13"}]
+
+
+def choose(pk, **kwargs):
+    kwargs.setdefault("today", TODAY)
+    return choice(pk, COMPAT, **kwargs)
+
+
+# --- what apt says -----------------------------------------------------------------------
+
+
+def test_ubuntu_names_give_branches_with_their_variants() -> None:
+    pk = packaged(
+        ubuntu_names("470", variants=("", "-server"))
+        + ubuntu_names("580")
+        + ["nvidia-driver-580-open-dbg", "cuda-drivers-580", "cuda-drivers-590"]
+    )
+    assert pk["source"] == "apt"
+    assert pk["branches"] == {
+        "470": ["", "-server"],
+        "580": ["", "-open", "-server", "-server-open"],
+    }
+    assert pk["nvidia_repo"] == ["580", "590"]
+
+
+def test_debian_madison_gives_the_non_free_branch_only() -> None:
+    nvidia = (
+        " nvidia-driver | 580.95.05-1 | https://repo.example/cuda/repos/debian12/x86_64  Packages"
+    )
+    pk = packaged([], DEBIAN_12_MADISON + [nvidia], "Debian")
+    assert pk["branches"] == {"535": [""]}
+    assert pk["source"] == "apt"
+
+
+def test_debian_13_single_branch() -> None:
+    line = " nvidia-driver | 550.163.01-2 | http://mirror.example/d trixie/non-free amd64 Packages"
+    assert packaged([], [line], "Debian")["branches"] == {"550": [""]}
+
+
+def test_empty_apt_falls_back_to_the_frozen_list_and_says_so() -> None:
+    pk = packaged([], [], "Debian", fallback=["535"])
+    assert pk == {"branches": {"535": [""]}, "source": "fallback", "nvidia_repo": []}
+    out = choose(pk, distribution="Debian", needs=TF)
+    assert out["branch"] == "535"
+    assert "frozen list" in " ".join(out["reason"])
+    assert any("checked against apt again" in w for w in out["warnings"])
+
+
+def test_nothing_packaged_and_no_fallback() -> None:
+    out = choose(packaged([], [], "Debian"), distribution="Debian")
+    assert out["branch"] == ""
+    assert "No packaged driver branch serves this host (none packaged)" in out["error"]
+
+
+# --- auto --------------------------------------------------------------------------------
+
+
+def test_ubuntu_auto_without_a_known_gpu_takes_the_newest_supported_branch() -> None:
+    # 595 is production until 2027-03; 590 is unlisted and older than 620, so past its end of life.
+    out = choose(UBUNTU_24, needs=TF)
+    assert out["error"] == ""
+    assert (out["branch"], out["open"], out["package"]) == ("595", True, "nvidia-driver-595-open")
+    assert out["warnings"] == []
+
+
+def test_ubuntu_auto_skips_an_end_of_life_branch_newer_than_the_supported_one() -> None:
+    pk = packaged(ubuntu_names("570", "580", "590"))
+    out = choose(pk)
+    assert out["branch"] == "580"
+    assert "long term support" in out["reason"][-1]
+
+
+def test_ubuntu_server_flavour() -> None:
+    pk = packaged(ubuntu_names("580") + ubuntu_names("595", variants=("", "-open")))
+    out = choose(pk, server=True)
+    assert out["package"] == "nvidia-driver-580-server-open"
+
+
+def test_new_feature_branch_is_not_picked_by_auto() -> None:
+    out = choose(packaged(ubuntu_names("580", "610")))
+    assert out["branch"] == "580"
+
+
+@pytest.mark.parametrize(
+    ("generation", "branch", "open_modules"),
+    [
+        ("Maxwell", "580", False),
+        ("Pascal", "580", False),
+        ("Volta", "580", False),
+        ("Turing", "595", True),
+        ("Ampere", "595", True),
+        ("Ada", "595", True),
+        ("Hopper", "595", True),
+        ("Blackwell", "595", True),
+    ],
+)
+def test_generation_limits_the_branch_and_the_modules(generation, branch, open_modules) -> None:
+    out = choose(UBUNTU_24, generations=[generation], needs=TF)
+    assert out["error"] == ""
+    assert (out["branch"], out["open"]) == (branch, open_modules)
+    suffix = "-open" if open_modules else ""
+    assert out["package"] == f"nvidia-driver-{branch}{suffix}"
+    assert any(r.startswith(f"{generation} GPU") for r in out["reason"])
+
+
+def test_kepler_gets_470_past_its_end_of_life_with_a_warning() -> None:
+    pk = packaged(ubuntu_names("470", variants=("", "-server")) + ubuntu_names("535", "580"))
+    out = choose(pk, generations=["Kepler"])
+    assert (out["branch"], out["open"], out["package"]) == ("470", False, "nvidia-driver-470")
+    assert any("past its end of life" in w for w in out["warnings"])
+
+
+def test_kepler_where_470_is_not_packaged() -> None:
+    out = choose(UBUNTU_24, generations=["Kepler"])
+    assert "No packaged driver branch serves this host" in out["error"]
+    assert "newer than 470, the last for the GPU" in out["error"]
+    assert "still packages it" in out["error"]
+
+
+def test_blackwell_needs_a_branch_that_knows_it() -> None:
+    # Blackwell's first CUDA is 12.8, whose driver is 570: 535 and 550 cannot drive it.
+    pk = packaged(ubuntu_names("535", "550"))
+    out = choose(pk, generations=["Blackwell"])
+    assert "older than 570, the first for the GPU" in out["error"]
+
+
+def test_blackwell_on_debian_needs_open_modules_debian_does_not_build() -> None:
+    out = choose(DEBIAN_12, distribution="Debian", generations=["Blackwell"])
+    assert "open kernel modules" in out["error"]
+
+
+def test_mixed_generations_that_need_different_modules() -> None:
+    out = choose(UBUNTU_24, generations=["Pascal", "Blackwell"])
+    assert "need different kernel modules" in out["error"]
+
+
+def test_unknown_generation_is_named() -> None:
+    out = choose(UBUNTU_24, generations=["Fermi"])
+    assert "nvidia_driver_gpu_generations names Fermi" in out["error"]
+    assert "Kepler" in out["error"]
+
+
+def test_proprietary_asked_for_a_blackwell() -> None:
+    out = choose(UBUNTU_24, generations=["Blackwell"], requested_open=False)
+    assert "nvidia_driver_open is False" in out["error"]
+
+
+def test_open_asked_for_a_pascal() -> None:
+    out = choose(UBUNTU_24, generations=["Pascal"], requested_open=True)
+    assert "needs proprietary kernel modules" in out["error"]
+
+
+# --- Debian's one branch -----------------------------------------------------------------
+
+
+def test_debian_12_auto_takes_535_and_warns_it_is_past_its_end_of_life() -> None:
+    out = choose(DEBIAN_12, distribution="Debian", needs=TF)
+    assert (out["branch"], out["open"], out["package"]) == ("535", False, "nvidia-driver")
+    assert any("535 is past its end of life (2026-06)" in w for w in out["warnings"])
+    assert "tensorflow 2.21.0: CUDA 12, driver >= 525.60.13" in out["reason"]
+
+
+def test_debian_12_before_its_end_of_life_has_no_warning() -> None:
+    out = choose(DEBIAN_12, distribution="Debian", today="2026-05")
+    assert out["branch"] == "535" and out["warnings"] == []
+
+
+# --- the frameworks' CUDA ----------------------------------------------------------------
+
+
+def test_cuda_13_framework_on_debian_12_fails_naming_the_fix() -> None:
+    out = choose(DEBIAN_12, distribution="Debian", needs=TORCH_13)
+    assert out["branch"] == ""
+    assert "535: older than 580, which torch needs" in out["error"]
+    assert "frameworks_torch_index_url" in out["error"]
+
+
+def test_cuda_13_framework_raises_the_ubuntu_floor_to_580() -> None:
+    pk = packaged(ubuntu_names("535", "570", "580"))
+    assert choose(pk, needs=TORCH_13)["branch"] == "580"
+
+
+def test_cuda_13_framework_and_a_pascal_meet_at_580() -> None:
+    out = choose(UBUNTU_24, needs=TF + TORCH_13, generations=["Pascal"])
+    assert (out["branch"], out["package"]) == ("580", "nvidia-driver-580")
+
+
+def test_unknown_cuda_major_is_reported_not_checked() -> None:
+    out = choose(UBUNTU_24, needs=[{"what": "torch", "cuda_major": None}])
+    assert out["branch"] == "595"
+    assert "torch: CUDA major not known to compat.json, not checked" in out["reason"]
+
+
+def test_cuda_major_without_a_driver_floor() -> None:
+    out = choose(UBUNTU_24, needs=[{"what": "jax[cuda14]", "cuda_major": "14"}])
+    assert "jax[cuda14] needs CUDA 14, whose driver floor compat.json does not know" in out["error"]
+
+
+def test_cuda_needs_from_the_framework_switches() -> None:
+    needs = cuda_needs(
+        COMPAT,
+        tensorflow="2.21.0",
+        jax="cuda13",
+        torch_index_url="https://download.example/whl/cu130",
+    )
+    assert needs == [
+        {"what": "tensorflow 2.21.0", "cuda_major": "12"},
+        {"what": "jax[cuda13]", "cuda_major": "13"},
+        {"what": "torch", "cuda_major": "13"},
+    ]
+    assert cuda_needs(COMPAT) == []
+    assert cuda_needs(COMPAT, torch_index_url="") == [{"what": "torch", "cuda_major": None}]
+    assert cuda_needs(COMPAT, tensorflow="2.9.0") == [
+        {"what": "tensorflow 2.9.0", "cuda_major": None}
+    ]
+
+
+# --- an explicit branch ------------------------------------------------------------------
+
+
+def test_explicit_branch_the_distro_does_not_package() -> None:
+    out = choose(DEBIAN_12, distribution="Debian", requested="580")
+    assert out["error"] == (
+        "nvidia_driver_branch is 580, which Debian does not package here. "
+        "Choose one of 535 (or auto)."
+    )
+
+
+def test_explicit_branch_that_is_not_a_number() -> None:
+    out = choose(UBUNTU_24, requested="latest")
+    assert "nvidia_driver_branch is latest" in out["error"]
+    assert "535, 550, 570, 580, 590, 595" in out["error"]
+
+
+def test_explicit_branch_that_drops_the_gpu() -> None:
+    out = choose(UBUNTU_24, requested="595", generations=["Volta"])
+    assert "nvidia_driver_branch 595 cannot serve this host: newer than 580" in out["error"]
+
+
+def test_explicit_branch_without_the_asked_variant() -> None:
+    pk = packaged(ubuntu_names("470", variants=("",)))
+    out = choose(pk, requested="470")
+    assert "no package nvidia-driver-470-open" in out["error"]
+    out = choose(pk, requested="470", requested_open=False)
+    assert out["package"] == "nvidia-driver-470"
+
+
+def test_explicit_end_of_life_branch_is_allowed_with_a_warning() -> None:
+    out = choose(UBUNTU_24, requested="570", needs=TF)
+    assert out["branch"] == "570"
+    assert any("570 is past its end of life (2026-02)" in w for w in out["warnings"])
+    assert "nvidia_driver_branch" in out["reason"][-1]
