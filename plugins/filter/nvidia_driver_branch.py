@@ -16,6 +16,8 @@ import re
 
 # Ubuntu: nvidia-driver-<branch>[-server][-open] (restricted).
 _UBUNTU_NAME = re.compile(r"^nvidia-driver-(\d+)(-server)?(-open)?$")
+# A dependency on another branch's metapackage marks a transitional package.
+_DRIVER_DEPENDENCY = re.compile(r"\bnvidia-driver-\d+(-server)?(-open)?\b")
 # NVIDIA's repository: cuda-drivers-<branch> (its pinned driver meta-packages).
 _NVIDIA_REPO_NAME = re.compile(r"^cuda-drivers-(\d+)$")
 # `apt-cache madison nvidia-driver`, one line per version:
@@ -34,26 +36,36 @@ _SUFFIX = {
 }
 
 
-def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback=()):
+def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback=(), show=""):
     """The branches apt can install, as {"branches": {"580": [suffixes]}, "source": ..., ...}.
 
     pkgnames: `apt-cache pkgnames nvidia-driver-` and `... cuda-drivers-` lines.
     madison: `apt-cache madison nvidia-driver` lines (Debian).
+    show: `apt-cache show --no-all-versions` of Ubuntu's nvidia-driver-* names. Ubuntu keeps
+    an ended branch's name as a transitional package that depends on a newer branch
+    (nvidia-driver-535 -> nvidia-driver-580 on 24.04): only a name that depends on no other
+    nvidia-driver-<branch> is that branch.
     fallback: the role's frozen list for this distro, used only when apt knows no driver
     (empty lists, or Debian's non-free not enabled yet); its variants are then unknown.
     """
     branches = {}
+    transitional = {}
     if distribution == "Debian":
         for line in madison or ():
             match = _MADISON.match(line)
             if match and _DEBIAN_NONFREE.search(" " + match.group(2) + " "):
                 branches.setdefault(match.group(1), [""])
     else:
-        for name in pkgnames or ():
-            match = _UBUNTU_NAME.match(name.strip())
-            if match:
-                suffix = (match.group(2) or "") + (match.group(3) or "")
-                branches.setdefault(match.group(1), []).append(suffix)
+        for name, depends in _records(show):
+            match = _UBUNTU_NAME.match(name)
+            if not match:
+                continue
+            target = _DRIVER_DEPENDENCY.search(depends)
+            if target:
+                transitional[name] = target.group(0)
+                continue
+            suffix = (match.group(2) or "") + (match.group(3) or "")
+            branches.setdefault(match.group(1), []).append(suffix)
     nvidia_repo = sorted(
         {m.group(1) for m in map(_NVIDIA_REPO_NAME.match, map(str.strip, pkgnames or ())) if m},
         key=int,
@@ -66,8 +78,17 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
     return {
         "branches": {b: sorted(set(v)) for b, v in sorted(branches.items(), key=_branch_key)},
         "source": source,
+        "transitional": transitional,
         "nvidia_repo": nvidia_repo,
     }
+
+
+def _records(show):
+    """(Package, Depends) of each record of `apt-cache show` output."""
+    for record in re.split(r"\n\s*\n", show or ""):
+        fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", record, re.M))
+        if "Package" in fields:
+            yield fields["Package"].strip(), fields.get("Depends", "")
 
 
 def _branch_key(item):
@@ -189,18 +210,15 @@ def nvidia_driver_choice(
     listed = ", ".join(str(b) for b in sorted(available)) or "none"
     origin = "apt" if packaged["source"] == "apt" else "the role's frozen list (apt knows none yet)"
     reason.append(f"packaged by {distribution}: {listed} (from {origin})")
-    if packaged.get("nvidia_repo"):
-        reason.append(
-            "NVIDIA's repository has cuda-drivers "
-            + ", ".join(packaged["nvidia_repo"])
-            + " (not chosen from: cuda_toolkit pins its driver packages away)"
-        )
     if packaged["source"] != "apt":
         result["warnings"].append(
             "apt lists no NVIDIA driver package on this host yet; the choice rests on the "
             "role's frozen list and is checked against apt again before the install"
         )
 
+    requested_open = _open_switch(requested_open)
+    if requested_open is None:
+        return dict(result, error="nvidia_driver_open must be auto, true or false.")
     low, high, modules, gen_reasons, error = _generation_limits(generations, compat)
     if error:
         return dict(result, error=error)
@@ -284,7 +302,7 @@ def nvidia_driver_choice(
                 result,
                 error=(
                     f"nvidia_driver_branch is {requested}, which {distribution} does not package "
-                    f"here. Choose one of {listed} (or auto)."
+                    f"here{_moved(requested, packaged)}. Choose one of {listed} (or auto)."
                 ),
             )
         why = rejects(branch)
@@ -305,7 +323,7 @@ def nvidia_driver_choice(
                 result,
                 error=(
                     f"No packaged driver branch serves this host ({details or 'none packaged'}). "
-                    + _fix_hint(floor_from, high)
+                    + _fix_hint(floor_from, floor, high)
                 ),
             )
         good = [b for b in fit if _supported(b, compat, today)]
@@ -331,22 +349,47 @@ def nvidia_driver_choice(
     return dict(result, error="")
 
 
+def _moved(requested, packaged):
+    """ ", where nvidia-driver-535 is a transitional package for nvidia-driver-580", or ""."""
+    name = f"nvidia-driver-{requested}"
+    target = packaged.get("transitional", {}).get(name)
+    return f" ({name} is only a transitional package for {target})" if target else ""
+
+
+def _open_switch(value):
+    """nvidia_driver_open as "auto", True or False (None when it is none of them)."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    return None
+
+
 def _supported(branch, compat, today):
     designation, _eol, past = _branch_status(branch, compat, today)
     return designation in AUTO_DESIGNATIONS and not past
 
 
-def _fix_hint(floor_from, high):
+def _fix_hint(floor_from, floor, high):
+    older = (
+        "choose a build for an older CUDA (frameworks_jax_cuda_extra, "
+        "frameworks_torch_index_url, or frameworks_tensorflow_variant=cpu)"
+    )
+    if floor_from is not None and high is not None and floor > high:
+        return (
+            f"{floor_from['what']} needs a driver >= {floor}, and the GPU's last branch is "
+            f"{high}: no driver runs both; {older}."
+        )
     if floor_from is not None:
         return (
-            f"{floor_from['what']} needs a newer driver than the distro packages: choose a build "
-            "for an older CUDA (frameworks_jax_cuda_extra, frameworks_torch_index_url, or "
-            "frameworks_tensorflow_variant=cpu), or move to a release that packages a newer branch."
+            f"{floor_from['what']} needs a newer driver than the distro packages: {older}, "
+            "or move to a release that packages a newer branch."
         )
     if high is not None:
-        return (
-            f"The GPU's last branch is {high}: use a release of the distro that still packages it."
-        )
+        return f"The GPU's last branch is {high}: use a distro release that still packages it."
     return "Use a release of the distro that packages a branch for this GPU."
 
 

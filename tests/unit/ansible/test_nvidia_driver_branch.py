@@ -21,15 +21,35 @@ COMPAT = json.loads((REPO / "dlcheck/compat/compat.json").read_text())
 TODAY = "2026-11"
 
 
-def ubuntu_names(*branches: str, variants=("", "-open", "-server", "-server-open")) -> list[str]:
-    """`apt-cache pkgnames nvidia-driver-` on Ubuntu, with the packages around the drivers."""
+DATA = REPO / "tests/unit/ansible/data"
+
+
+def ubuntu(*branches: str, variants=("", "-open", "-server", "-server-open"), extra=()) -> dict:
+    """nvidia_driver_packaged of apt's answers on an Ubuntu that packages `branches`.
+
+    Each branch's metapackages depend on their own branch's packages, as the real ones do;
+    `extra` adds (name, depends) records, e.g. a transitional package.
+    """
     names = ["nvidia-driver-assistant", "nvidia-driver-libs"]
+    records = []
     for branch in branches:
-        names += [f"nvidia-driver-{branch}{v}" for v in variants]
-    return names
+        for variant in variants:
+            names.append(f"nvidia-driver-{branch}{variant}")
+            records.append((names[-1], f"libnvidia-gl-{branch}, nvidia-dkms-{branch}{variant}"))
+    for name, depends in extra:
+        names.append(name)
+        records.append((name, depends))
+    show = "\n\n".join(f"Package: {n}\nVersion: 1\nDepends: {d}" for n, d in records)
+    return packaged(names, distribution="Ubuntu", show=show)
 
 
-UBUNTU_24 = packaged(ubuntu_names("535", "550", "570", "580", "590", "595"))
+# Ubuntu 24.04 as apt answered on a fresh target, 2026-11-30 (apt-cache pkgnames nvidia-driver-,
+# then apt-cache show --no-all-versions of those names; Package, Version, Depends kept).
+UBUNTU_24 = packaged(
+    (DATA / "ubuntu-24.04-nvidia-driver-pkgnames.txt").read_text().split(),
+    distribution="Ubuntu",
+    show=(DATA / "ubuntu-24.04-nvidia-driver-show.txt").read_text(),
+)
 DEBIAN_12_MADISON = [
     " nvidia-driver | 535.261.03-1~deb12u1 | http://mirror.example/debian "
     "bookworm/non-free amd64 Packages",
@@ -49,18 +69,23 @@ def choose(pk, **kwargs):
 # --- what apt says -----------------------------------------------------------------------
 
 
-def test_ubuntu_names_give_branches_with_their_variants() -> None:
-    pk = packaged(
-        ubuntu_names("470", variants=("", "-server"))
-        + ubuntu_names("580")
-        + ["nvidia-driver-580-open-dbg", "cuda-drivers-580", "cuda-drivers-590"]
-    )
-    assert pk["source"] == "apt"
-    assert pk["branches"] == {
+def test_ubuntu_24_04_as_apt_answered() -> None:
+    # Only the names that depend on no other branch's metapackage are branches.
+    assert UBUNTU_24["source"] == "apt"
+    assert UBUNTU_24["branches"] == {
         "470": ["", "-server"],
         "580": ["", "-open", "-server", "-server-open"],
+        "595": ["", "-open"],
     }
+    assert UBUNTU_24["transitional"]["nvidia-driver-535"] == "nvidia-driver-580"
+    assert UBUNTU_24["transitional"]["nvidia-driver-590-open"] == "nvidia-driver-595-open"
+    assert "nvidia-driver-470" not in UBUNTU_24["transitional"]
+
+
+def test_nvidia_repository_branches_are_reported_apart() -> None:
+    pk = packaged(["cuda-drivers-580", "cuda-drivers-590", "cuda-drivers"], show="")
     assert pk["nvidia_repo"] == ["580", "590"]
+    assert pk["branches"] == {}
 
 
 def test_debian_madison_gives_the_non_free_branch_only() -> None:
@@ -79,7 +104,7 @@ def test_debian_13_single_branch() -> None:
 
 def test_empty_apt_falls_back_to_the_frozen_list_and_says_so() -> None:
     pk = packaged([], [], "Debian", fallback=["535"])
-    assert pk == {"branches": {"535": [""]}, "source": "fallback", "nvidia_repo": []}
+    assert pk["branches"] == {"535": [""]} and pk["source"] == "fallback"
     out = choose(pk, distribution="Debian", needs=TF)
     assert out["branch"] == "535"
     assert "frozen list" in " ".join(out["reason"])
@@ -104,20 +129,20 @@ def test_ubuntu_auto_without_a_known_gpu_takes_the_newest_supported_branch() -> 
 
 
 def test_ubuntu_auto_skips_an_end_of_life_branch_newer_than_the_supported_one() -> None:
-    pk = packaged(ubuntu_names("570", "580", "590"))
+    pk = ubuntu("570", "580", "590")
     out = choose(pk)
     assert out["branch"] == "580"
     assert "long term support" in out["reason"][-1]
 
 
 def test_ubuntu_server_flavour() -> None:
-    pk = packaged(ubuntu_names("580") + ubuntu_names("595", variants=("", "-open")))
+    pk = ubuntu("580", extra=[("nvidia-driver-595", "nvidia-dkms-595")])
     out = choose(pk, server=True)
     assert out["package"] == "nvidia-driver-580-server-open"
 
 
 def test_new_feature_branch_is_not_picked_by_auto() -> None:
-    out = choose(packaged(ubuntu_names("580", "610")))
+    out = choose(ubuntu("580", "610"))
     assert out["branch"] == "580"
 
 
@@ -144,14 +169,14 @@ def test_generation_limits_the_branch_and_the_modules(generation, branch, open_m
 
 
 def test_kepler_gets_470_past_its_end_of_life_with_a_warning() -> None:
-    pk = packaged(ubuntu_names("470", variants=("", "-server")) + ubuntu_names("535", "580"))
+    pk = ubuntu("535", "580", extra=[("nvidia-driver-470", "nvidia-dkms-470")])
     out = choose(pk, generations=["Kepler"])
     assert (out["branch"], out["open"], out["package"]) == ("470", False, "nvidia-driver-470")
     assert any("past its end of life" in w for w in out["warnings"])
 
 
 def test_kepler_where_470_is_not_packaged() -> None:
-    out = choose(UBUNTU_24, generations=["Kepler"])
+    out = choose(ubuntu("535", "580"), generations=["Kepler"])
     assert "No packaged driver branch serves this host" in out["error"]
     assert "newer than 470, the last for the GPU" in out["error"]
     assert "still packages it" in out["error"]
@@ -159,7 +184,7 @@ def test_kepler_where_470_is_not_packaged() -> None:
 
 def test_blackwell_needs_a_branch_that_knows_it() -> None:
     # Blackwell's first CUDA is 12.8, whose driver is 570: 535 and 550 cannot drive it.
-    pk = packaged(ubuntu_names("535", "550"))
+    pk = ubuntu("535", "550")
     out = choose(pk, generations=["Blackwell"])
     assert "older than 570, the first for the GPU" in out["error"]
 
@@ -215,8 +240,14 @@ def test_cuda_13_framework_on_debian_12_fails_naming_the_fix() -> None:
     assert "frameworks_torch_index_url" in out["error"]
 
 
+def test_cuda_13_framework_and_a_kepler_cannot_meet() -> None:
+    out = choose(UBUNTU_24, needs=TORCH_13, generations=["Kepler"])
+    assert "470: older than 580, which torch needs" in out["error"]
+    assert "the GPU's last branch is 470: no driver runs both" in out["error"]
+
+
 def test_cuda_13_framework_raises_the_ubuntu_floor_to_580() -> None:
-    pk = packaged(ubuntu_names("535", "570", "580"))
+    pk = ubuntu("535", "570", "580")
     assert choose(pk, needs=TORCH_13)["branch"] == "580"
 
 
@@ -269,7 +300,7 @@ def test_explicit_branch_the_distro_does_not_package() -> None:
 def test_explicit_branch_that_is_not_a_number() -> None:
     out = choose(UBUNTU_24, requested="latest")
     assert "nvidia_driver_branch is latest" in out["error"]
-    assert "535, 550, 570, 580, 590, 595" in out["error"]
+    assert "Choose one of 470, 580, 595 (or auto)" in out["error"]
 
 
 def test_explicit_branch_that_drops_the_gpu() -> None:
@@ -278,7 +309,7 @@ def test_explicit_branch_that_drops_the_gpu() -> None:
 
 
 def test_explicit_branch_without_the_asked_variant() -> None:
-    pk = packaged(ubuntu_names("470", variants=("",)))
+    pk = ubuntu("470", variants=("",))
     out = choose(pk, requested="470")
     assert "no package nvidia-driver-470-open" in out["error"]
     out = choose(pk, requested="470", requested_open=False)
@@ -286,7 +317,32 @@ def test_explicit_branch_without_the_asked_variant() -> None:
 
 
 def test_explicit_end_of_life_branch_is_allowed_with_a_warning() -> None:
-    out = choose(UBUNTU_24, requested="570", needs=TF)
+    out = choose(ubuntu("570", "580"), requested="570", needs=TF)
     assert out["branch"] == "570"
     assert any("570 is past its end of life (2026-02)" in w for w in out["warnings"])
     assert "nvidia_driver_branch" in out["reason"][-1]
+
+
+def test_explicit_branch_that_ubuntu_keeps_only_as_a_transitional_name() -> None:
+    out = choose(UBUNTU_24, requested="535")
+    assert out["error"] == (
+        "nvidia_driver_branch is 535, which Ubuntu does not package here (nvidia-driver-535 is "
+        "only a transitional package for nvidia-driver-580). Choose one of 470, 580, 595 (or auto)."
+    )
+
+
+def test_kepler_on_ubuntu_24_04_gets_470() -> None:
+    out = choose(UBUNTU_24, generations=["Kepler"])
+    assert out["package"] == "nvidia-driver-470"
+
+
+@pytest.mark.parametrize("value", ["auto", "AUTO", True, "yes", "false", False])
+def test_open_switch_accepts_auto_and_booleans(value) -> None:
+    out = choose(UBUNTU_24, requested_open=value)
+    assert out["error"] == ""
+    assert out["open"] is (str(value).lower() in ("auto", "true", "yes"))
+
+
+def test_open_switch_rejects_anything_else() -> None:
+    out = choose(UBUNTU_24, requested_open="maybe")
+    assert out["error"] == "nvidia_driver_open must be auto, true or false."
