@@ -43,13 +43,18 @@ def ubuntu(*branches: str, variants=("", "-open", "-server", "-server-open"), ex
     return packaged(names, distribution="Ubuntu", show=show)
 
 
-# Ubuntu 24.04 as apt answered on a fresh target, 2026-11-30 (apt-cache pkgnames nvidia-driver-,
-# then apt-cache show --no-all-versions of those names; Package, Version, Depends kept).
-UBUNTU_24 = packaged(
-    (DATA / "ubuntu-24.04-nvidia-driver-pkgnames.txt").read_text().split(),
-    distribution="Ubuntu",
-    show=(DATA / "ubuntu-24.04-nvidia-driver-show.txt").read_text(),
-)
+def ubuntu_release(version: str) -> dict:
+    """Ubuntu `version` as apt answered on a fresh target, 2026-11-30: `apt-cache show
+    --no-all-versions` of every name `apt-cache pkgnames nvidia-driver-` listed (Package,
+    Version, Depends and Description kept)."""
+    show = (DATA / f"ubuntu-{version}-nvidia-driver-show.txt").read_text()
+    names = [line.split()[1] for line in show.splitlines() if line.startswith("Package:")]
+    return packaged(names, distribution="Ubuntu", show=show)
+
+
+UBUNTU_22 = ubuntu_release("22.04")
+UBUNTU_24 = ubuntu_release("24.04")
+UBUNTU_26 = ubuntu_release("26.04")
 DEBIAN_12_MADISON = [
     " nvidia-driver | 535.261.03-1~deb12u1 | http://mirror.example/debian "
     "bookworm/non-free amd64 Packages",
@@ -80,6 +85,38 @@ def test_ubuntu_24_04_as_apt_answered() -> None:
     assert UBUNTU_24["transitional"]["nvidia-driver-535"] == "nvidia-driver-580"
     assert UBUNTU_24["transitional"]["nvidia-driver-590-open"] == "nvidia-driver-595-open"
     assert "nvidia-driver-470" not in UBUNTU_24["transitional"]
+
+
+def test_ubuntu_22_04_and_26_04_as_apt_answered() -> None:
+    assert list(UBUNTU_22["branches"]) == ["390", "418", "470", "545", "580"]
+    assert UBUNTU_22["branches"]["418"] == ["-server"]
+    assert list(UBUNTU_26["branches"]) == ["580", "595"]
+    # A chain: 550-server -> 570-server, itself transitional for 580-server.
+    assert UBUNTU_22["transitional"]["nvidia-driver-550-server"] == "nvidia-driver-570-server"
+    assert "nvidia-driver-570-server" in UBUNTU_22["transitional"]
+
+
+@pytest.mark.parametrize(
+    ("release", "generations", "package"),
+    [
+        (UBUNTU_22, [], "nvidia-driver-580-open"),
+        (UBUNTU_22, ["Blackwell"], "nvidia-driver-580-open"),
+        (UBUNTU_24, [], "nvidia-driver-595-open"),
+        (UBUNTU_24, ["Volta"], "nvidia-driver-580"),
+        (UBUNTU_26, [], "nvidia-driver-595-open"),
+        (UBUNTU_26, ["Maxwell"], "nvidia-driver-580"),
+    ],
+)
+def test_auto_on_each_ubuntu_release(release, generations, package) -> None:
+    out = choose(release, generations=generations, needs=TF)
+    assert (out["error"], out["package"]) == ("", package)
+
+
+def test_kepler_with_tensorflow_on_cuda_12_cannot_be_served() -> None:
+    # 470, Kepler's last branch, is older than CUDA 12's floor (525.60.13).
+    out = choose(UBUNTU_22, generations=["Kepler"], needs=TF)
+    assert "the GPU's last branch is 470: no driver runs both" in out["error"]
+    assert choose(UBUNTU_22, generations=["Kepler"])["package"] == "nvidia-driver-470"
 
 
 def test_nvidia_repository_branches_are_reported_apart() -> None:
