@@ -38,6 +38,22 @@ def test_driver_package_installed(host) -> None:
     assert re.match(r"\d{3}\.", version), version
 
 
+def test_driver_choice_recorded_for_the_installed_driver(host) -> None:
+    choice = json.loads(run_ok(host, "cat /var/lib/dlstation/driver-choice.json").stdout)
+    assert choice["error"] == "" and choice["reason"], choice
+    assert _driver_version(host).startswith(choice["branch"] + "."), choice
+
+
+def test_reboot_pending_until_the_installed_module_is_loaded(host) -> None:
+    # The marker the nvidia_driver role keeps until /sys/module/nvidia/version is the driver's.
+    loaded = host.file("/sys/module/nvidia/version")
+    loaded_version = loaded.content_string.strip() if loaded.exists else ""
+    pending = host.file("/var/lib/dlstation/reboot-pending").exists
+    installed = _driver_version(host).split(":")[-1]
+    matches = bool(loaded_version) and installed.startswith(loaded_version + "-")
+    assert pending != matches, f"module {loaded_version or 'not loaded'}, driver {installed}"
+
+
 def test_kernel_module_built_or_packaged(host) -> None:
     # DKMS built nvidia.ko for a kernel whose headers are installed, or the distro ships the
     # module prebuilt (Ubuntu's linux-modules-nvidia-<branch>-<flavour>).
