@@ -337,8 +337,9 @@ def nvidia_driver_choice(
             how = "auto: no packaged branch both fits and is supported; the newest that fits"
     designation, eol, past = _branch_status(chosen, compat, today)
     if past:
+        since = f"since {eol}" if eol else "NVIDIA no longer lists it"
         result["warnings"].append(
-            f"branch {chosen} is past its end of life ({eol or designation}) by NVIDIA's table; "
+            f"branch {chosen} is past its end of life ({since}, compat.json's driver_branches); "
             "the distro may still patch it. A newer release of the distro packages newer branches."
         )
     result.update(branch=str(chosen), open=want_open)
