@@ -86,8 +86,12 @@ def check(ctx: Context) -> CheckResult:
         return make_result("gpu", "GPU", summary, [unused] if unused else [], facts, Status.SKIP)
 
     if snap.error:
-        findings.append(_nvml_failure(ctx, snap.error, pci, p))
-        return make_result("gpu", "GPU", _failure_summary(pci, snap.error), findings, facts)
+        failure = _nvml_failure(ctx, snap.error, pci, p)
+        findings.append(failure)
+        summary = _failure_summary(pci, snap.error)
+        if failure.code == driver.NOT_LOADED:
+            summary = f"{len(pci)} NVIDIA device(s), driver installed but its module not loaded"
+        return make_result("gpu", "GPU", summary, findings, facts)
 
     if not snap.gpus:
         if pci:

@@ -16,6 +16,7 @@ from dlcheck.host import nvml
 STATUS = {rules.OK: Status.OK, rules.WARN: Status.WARN, rules.FAIL: Status.FAIL}
 # NVML errors that mean "no driver here": inside a container, "no GPU passed in".
 NO_DRIVER_ERRORS = {nvml.LIBRARY_NOT_FOUND, nvml.DRIVER_NOT_LOADED}
+NOT_LOADED = "gpu.driver_not_loaded"  # the code of module_not_loaded's findings
 
 
 def gpus_of(snap: nvml.NvmlSnapshot) -> list[rules.Gpu]:
@@ -119,7 +120,7 @@ def module_not_loaded(
     what = installed(install)
     if what is None:
         return None
-    code = "gpu.driver_not_loaded"
+    code = NOT_LOADED
     if nouveau_loaded:
         return Finding(
             Status.FAIL,

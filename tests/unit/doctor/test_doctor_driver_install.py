@@ -145,6 +145,7 @@ def test_gpu_module_built_not_loaded_says_reboot(root):
     install_driver(root, built_for=(RUNNING,), headers=(RUNNING,))
     result = gpu_check(root)
     assert result.status == Status.FAIL
+    assert result.summary == "1 NVIDIA device(s), driver installed but its module not loaded"
     finding = only(result)
     assert "its module is not loaded" in finding.message
     assert "reboot" in finding.hint and "modprobe nvidia" in finding.hint
