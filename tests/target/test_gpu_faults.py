@@ -45,9 +45,13 @@ pytestmark = TARGET_MARKS
 
 @pytest.fixture(scope="module")
 def kernel_release() -> str:
-    arch = on_target("dpkg --print-architecture").strip()
-    show = on_target(f"apt-cache show --no-all-versions linux-headers-{arch}")
-    match = re.search(rf"^Depends:.*?\blinux-headers-(\S+-{arch})\b", show, re.M)
+    # The distro's current kernel, as gpu_profile.sh names it: from Debian's
+    # linux-headers-<arch>, or Ubuntu's linux-headers-generic.
+    meta = f"linux-headers-{on_target('dpkg --print-architecture').strip()}"
+    if re.search(r"^ID=ubuntu$", on_target("cat /etc/os-release"), re.M):
+        meta = "linux-headers-generic"
+    show = on_target(f"apt-cache show --no-all-versions {meta}")
+    match = re.search(r"^Depends:.*?\blinux-headers-(\d[^\s,]*)", show, re.M)
     assert match, f"no distro kernel headers on the target:\n{show}"
     return match.group(1)
 
