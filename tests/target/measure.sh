@@ -7,6 +7,7 @@
 # apt: the .deb files in apt's archive cache (apt keeps them: the rootfs has no clean-up
 # hook), exact. pip: the sizes pip logged for each "Downloading" (to the log file that
 # `measure.sh pip-log ROOTFS` configures before the converge), to pip's rounding (0.1 MB).
+# %.0f, not %d: mawk clamps %d at 2^31-1, and the GPU profile downloads 3.6 GB.
 # pip's own HTTP cache cannot serve: on this network the responses are not cacheable.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
