@@ -5,10 +5,10 @@ Ansible's own argument validation converts where it can: a list or a dict given 
 string, and a negative or relative value is a fine int or path. These filters refuse what
 the conversion would hide, and find names that look like a misspelt option.
 
-- dlstation_variable_options(specs): every option of every entry point, by name.
-- dlstation_variable_problems(given, options): one message per wrong value, naming the
+- variable_options(specs): every option of every entry point, by name.
+- variable_problems(given, options): one message per wrong value, naming the
   variable and the fix. A value is never printed where it may hold a credential.
-- dlstation_near_misses(names, options, prefixes): unknown names with a role's prefix that
+- near_misses(names, options, prefixes): unknown names with a role's prefix that
   are close to a known option, each with the option it probably meant.
 """
 
@@ -115,7 +115,7 @@ def _value_problems(name, option, value):
     return []
 
 
-def dlstation_variable_options(specs):
+def variable_options(specs):
     """{name: option} over every entry point of every role in `specs` (role -> entry points)."""
     options = {}
     for entries in specs.values():
@@ -124,7 +124,7 @@ def dlstation_variable_options(specs):
     return options
 
 
-def dlstation_variable_problems(given, options):
+def variable_problems(given, options):
     """One message per wrong value among the options that `given` (a host's variables) sets."""
     problems = []
     for name in sorted(options):
@@ -138,7 +138,7 @@ def dlstation_variable_problems(given, options):
     return problems
 
 
-def dlstation_near_misses(names, options, prefixes):
+def near_misses(names, options, prefixes):
     """[{"name", "match"}] per name with one of `prefixes` that is no option but close to one."""
     starts = tuple(f"{prefix}_" for prefix in prefixes)
     known = sorted(options)
@@ -155,7 +155,7 @@ def dlstation_near_misses(names, options, prefixes):
 class FilterModule:
     def filters(self):
         return {
-            "dlstation_variable_options": dlstation_variable_options,
-            "dlstation_variable_problems": dlstation_variable_problems,
-            "dlstation_near_misses": dlstation_near_misses,
+            "variable_options": variable_options,
+            "variable_problems": variable_problems,
+            "near_misses": near_misses,
         }
