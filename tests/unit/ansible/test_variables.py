@@ -209,7 +209,27 @@ def test_near_misses_name_the_option_meant_and_ignore_the_rest() -> None:
     ]
     misses = variables.near_misses(names, OPTIONS, PREFIXES)
     assert misses == [
-        {"name": "dlstation_install_gpu_stak", "match": "dlstation_install_gpu_stack"},
-        {"name": "preflight_gpu_forse", "match": "preflight_gpu_force"},
-        {"name": "python_env_venv_pth", "match": "python_env_venv_path"},
+        {
+            "name": "dlstation_install_gpu_stak",
+            "match": "dlstation_install_gpu_stack",
+            "retired": False,
+        },
+        {"name": "preflight_gpu_forse", "match": "preflight_gpu_force", "retired": False},
+        {"name": "python_env_venv_pth", "match": "python_env_venv_path", "retired": False},
     ]
+
+
+def test_a_retired_option_is_named_with_its_replacement_not_as_a_misspelling() -> None:
+    names = ["system_apt_lock_timeout", "system_packages_bundled", "python_env_packages_bundled"]
+    misses = variables.near_misses(names, OPTIONS, PREFIXES)
+    assert misses == [
+        {
+            "name": "python_env_packages_bundled",
+            "match": "python_env_packages_extra",
+            "retired": True,
+        },
+        {"name": "system_apt_lock_timeout", "match": "common_apt_lock_timeout", "retired": True},
+        {"name": "system_packages_bundled", "match": "system_packages_extra", "retired": True},
+    ]
+    # Each replacement is an option a role has.
+    assert set(variables.RETIRED.values()) <= set(OPTIONS)
