@@ -139,17 +139,18 @@ playbook() {
 say "first converge"
 rc=0
 timed first_converge playbook converge-1.log || rc=$?
-# site.yml bundles the roles' packages into one apt run and one pip run: each role's own
-# install task must then find nothing to do (a second apt or pip start costs seconds).
+# site.yml plans the roles' packages into one apt run and one pip run: each role's own
+# install step (roles/common's apt.yml and pip.yml) must then find nothing to do (a second apt
+# or pip start costs seconds).
 python3 "$here/recap.py" "$work/logs/converge-1.log" \
-  --skipped "python_env : Install Python, venv support, Tk and the packaging library" \
-  --skipped "blas : Install OpenBLAS and LAPACK" \
-  --skipped "hdf5 : Install the HDF5 library and headers" \
-  --skipped "hdf5 : Install h5py into the venv" \
-  --skipped "graphviz : Install Graphviz" \
-  --skipped "graphviz : Install pydot into the venv" \
-  --skipped "opencv : Install OpenCV into the venv" \
-  --skipped "frameworks : Install TensorFlow and Keras 3 into the venv" ||
+  --skipped "common : Install Python, venv support, Tk and the packaging library" \
+  --skipped "common : Install OpenBLAS and LAPACK" \
+  --skipped "common : Install the HDF5 library and headers" \
+  --skipped "common : Install into the venv: h5py" \
+  --skipped "common : Install Graphviz" \
+  --skipped "common : Install into the venv: pydot" \
+  --skipped "common : Install into the venv: OpenCV" \
+  --skipped "common : Install into the venv: TensorFlow and Keras 3" ||
   fail "first converge (exit $rc)"
 [ "$rc" = 0 ] || fail "first converge: ansible-playbook exited $rc"
 if [ -n "${DLSTATION_PROVE_MEASURE:-}" ]; then
