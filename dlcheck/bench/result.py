@@ -6,6 +6,8 @@ Bump SCHEMA_VERSION when a field changes meaning or goes away (adding one does n
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,3 +152,20 @@ class BenchResult:
         d["folds"] = Folds(**d["folds"]) if d.get("folds") else None
         d["compare_cpu"] = CompareCpu(**d["compare_cpu"]) if d.get("compare_cpu") else None
         return cls(**d)
+
+
+def json_text(doc: dict[str, Any]) -> str:
+    """The document as strict JSON. A diverged run's loss is NaN or infinite, which Python's
+    json writes as bare NaN/Infinity that strict parsers reject: those become null, as the
+    fleet report's reader (dlcheck.report.load) reads them."""
+    return json.dumps(_finite(doc), indent=2, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

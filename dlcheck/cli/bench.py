@@ -167,7 +167,7 @@ def bench(
     debug: bool,
 ) -> None:
     setup_logging(verbose + (2 if debug else 0))
-    from dlcheck.bench.result import BenchConfig
+    from dlcheck.bench.result import BenchConfig, json_text
     from dlcheck.bench.runner import run_bench
 
     cfg = BenchConfig(
@@ -192,7 +192,7 @@ def bench(
     result = run_bench(cfg, progress=_progress(progress, as_json))
     doc = result.to_dict()
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json_text(doc))
     else:
         from dlcheck.bench.render import render
         from dlcheck.printable import printable_lines

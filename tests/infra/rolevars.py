@@ -36,14 +36,6 @@ PIP_LISTS: dict[str, list[str]] = {
 }
 #: Roles whose packages only a GPU host gets: their lists are tested by test_gpu.py.
 GPU_ROLES = {"nvidia_driver", "cuda_toolkit", "cudnn"}
-#: Package-ish variables that are not lists of things to install. The *_bundled lists (and
-#: system_packages_first) carry other roles' packages into one apt and one pip run (site.yml
-#: fills them); those packages are tested under their own role's variables above.
-NOT_INSTALL_LISTS: set[str] = {
-    "system_packages_bundled",
-    "system_packages_first",
-    "python_env_packages_bundled",
-}
 
 
 @dataclass(frozen=True)
@@ -99,7 +91,7 @@ def unclassified_package_variables() -> list[str]:
         if role in GPU_ROLES:
             continue
         for variable in defaults(role):
-            if "package" in variable and variable not in known | NOT_INSTALL_LISTS:
+            if "package" in variable and variable not in known:
                 found.append(f"{role}: {variable}")
     return found
 

@@ -69,6 +69,27 @@ def test_kernel_module_built_or_packaged(host) -> None:
     assert headers == kernels, f"modules for kernels without headers: {kernels - headers}"
 
 
+def test_doctor_names_the_installed_driver(host, venv: str) -> None:
+    # On the GPU proof's target (driver installed, no GPU, no module loaded) the verdict is a
+    # skip that names the driver and the kernel its module was built for; on a GPU host the
+    # driver NVML reports is the installed package's.
+    result = host.run("%s/bin/dlcheck doctor --json gpu", venv)
+    assert result.rc == 0, f"dlcheck doctor gpu exited {result.rc}: {result.stderr[-2000:]}"
+    check = json.loads(result.stdout)["checks"][0]
+    version = _driver_version(host).split("-")[0]
+    if check["facts"]["nvidia_pci_devices"]:
+        assert check["status"] == "ok", check["summary"]
+        assert check["facts"]["driver_version"] == version
+        return
+    kernels = check["facts"]["driver_module_kernels"]
+    assert kernels, f"the doctor found no nvidia module under /lib/modules: {check['facts']}"
+    assert check["status"] == "skip", check["summary"]
+    assert check["summary"] == (
+        f"no NVIDIA GPU on the PCI bus; NVIDIA driver {version} installed "
+        f"(module for {', '.join(kernels)}), not needed here"
+    )
+
+
 def test_nouveau_blacklisted(host) -> None:
     conf = run_ok(host, "cat /etc/modprobe.d/*.conf").stdout
     assert re.search(r"^blacklist nouveau$", conf, re.M), "nouveau is not blacklisted"

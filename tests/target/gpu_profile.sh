@@ -20,15 +20,21 @@ gpu_standin_pid=
 # Start the stand-in and fill the profile's extra variables (the array gpu_profile_vars).
 # Needs: $here, $work, $ca_bundle (the copy the roles install), a running target.
 gpu_profile_up() {
-  local url release arch toolkit=${DLSTATION_PROOF_CUDA_TOOLKIT:-1}
+  local url release arch meta toolkit=${DLSTATION_PROOF_CUDA_TOOLKIT:-1}
   gpu_profile_vars=(--set preflight_gpu_disable=false --set preflight_gpu_force=true)
   arch=$(bash "$here/target.sh" ssh "$work" dpkg --print-architecture)
   # A fresh rootfs has no package lists yet (the system role would fetch them first anyway).
   bash "$here/target.sh" ssh "$work" sudo apt-get update -qq >/dev/null
-  # "Depends: linux-headers-6.1.0-57-amd64 (= ...)": the distro's current kernel.
-  release=$(bash "$here/target.sh" ssh "$work" apt-cache show --no-all-versions \
-    "linux-headers-$arch" | sed -nE "s/^Depends:.*linux-headers-([^ ,]+-$arch)\b.*/\1/p" | head -1)
-  [ -n "$release" ] || fail "the target's apt names no linux-headers-$arch kernel to build for"
+  # The distro's current kernel, from its headers metapackage: Debian's linux-headers-<arch>
+  # ("Depends: linux-headers-6.1.0-57-amd64 (= ...)"), Ubuntu's linux-headers-generic
+  # ("Depends: linux-headers-6.8.0-51-generic").
+  meta=linux-headers-$arch
+  if bash "$here/target.sh" ssh "$work" grep -qx ID=ubuntu /etc/os-release; then
+    meta=linux-headers-generic
+  fi
+  release=$(bash "$here/target.sh" ssh "$work" apt-cache show --no-all-versions "$meta" |
+    sed -nE 's/^Depends:.*\blinux-headers-([0-9][^ ,]*).*/\1/p' | head -1)
+  [ -n "$release" ] || fail "the target's apt names no kernel to build for in $meta"
   gpu_profile_vars+=(--set "nvidia_driver_kernel_release=$release")
   if [ "$toolkit" = 0 ]; then
     gpu_profile_vars+=(--set dlstation_install_cuda_toolkit=false)

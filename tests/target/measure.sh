@@ -7,6 +7,7 @@
 # apt: the .deb files in apt's archive cache (apt keeps them: the rootfs has no clean-up
 # hook), exact. pip: the sizes pip logged for each "Downloading" (to the log file that
 # `measure.sh pip-log ROOTFS` configures before the converge), to pip's rounding (0.1 MB).
+# %.0f, not %d: mawk clamps %d at 2^31-1, and the GPU profile downloads 3.6 GB.
 # pip's own HTTP cache cannot serve: on this network the responses are not cacheable.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,11 +27,11 @@ venv=${3:?usage: measure.sh WORK OUT VENV}
 mkdir -p "$out"
 on_target() { bash "$here/target.sh" ssh "$work" "sudo sh -c $(printf '%q' "$1")"; }
 on_target 'find /var/cache/apt/archives -name "*.deb" -printf "%s\n"' |
-  awk '{ s += $1 } END { printf "apt_deb_bytes=%d\n", s }' >"$out/bytes.env"
+  awk '{ s += $1 } END { printf "apt_deb_bytes=%.0f\n", s }' >"$out/bytes.env"
 on_target "cat $pip_log 2>/dev/null || true" >"$out/pip.log"
 # "Downloading tensorflow_cpu-2.21.0-...whl (257.2 MB)"; pip's units are decimal.
 sed -nE 's/.*Downloading .*\(([0-9.]+) (bytes|kB|MB|GB)\)[[:space:]]*$/\1 \2/p' "$out/pip.log" |
   awk '{ m = ($2 == "GB") ? 1e9 : ($2 == "MB") ? 1e6 : ($2 == "kB") ? 1e3 : 1; s += $1 * m }
-       END { printf "pip_download_bytes=%d\n", s }' >>"$out/bytes.env"
+       END { printf "pip_download_bytes=%.0f\n", s }' >>"$out/bytes.env"
 on_target 'apt-mark showmanual' >"$out/apt-manual.txt"
 on_target "$venv/bin/python -m pip freeze --all 2>/dev/null || true" >"$out/pip-freeze.txt"

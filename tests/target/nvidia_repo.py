@@ -41,10 +41,17 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
-#: The URL path of NVIDIA's repositories on its server; the roles take the part before
-#: <distro>/<arch> as cuda_toolkit_repo_base_url.
-BASE_PATH = "/compute/cuda/repos"
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+#: NVIDIA's repositories' base URL, the cuda_toolkit role's default (the one place it is
+#: written): the keyring package's source names it, and the stand-in serves its path.
+NVIDIA_BASE_URL = yaml.safe_load((REPO / "roles/cuda_toolkit/defaults/main.yml").read_text())[
+    "cuda_toolkit_repo_base_url"
+].rstrip("/")
+BASE_PATH = urlsplit(NVIDIA_BASE_URL).path
 DISTRO = "debian12"
 ARCH = "x86_64"  # NVIDIA's directory name; dpkg calls it amd64 (aarch64 is "sbsa").
 DEB_ARCH = "amd64"
@@ -321,7 +328,7 @@ def build(root: Path) -> StandIn:
         repo.mkdir(parents=True)
         (repo / standin.key_name).write_bytes(armored)
         # The keyring package's source names NVIDIA's real URL, as the real package does.
-        real_url = f"https://developer.download.nvidia.com{BASE_PATH}/{DISTRO}/{ARCH}/"
+        real_url = f"{NVIDIA_BASE_URL}/{DISTRO}/{ARCH}/"
         keyring_key = (("/usr/share/keyrings/cuda-archive-keyring.gpg", _dearmor(armored, home)),)
         debs = [_build_deb(_keyring(real_url), repo, keyring_key)]
         debs += [_build_deb(pkg, repo) for pkg in packages()]

@@ -10,7 +10,8 @@ installed packages are the same); then the target is put back.
   an EFI variable SecureBoot = 1, the one fake here (there is no firmware to switch);
 - a held NVIDIA/CUDA package (apt-mark hold);
 - a competing driver source (an apt source for the graphics-drivers PPA, via a lab mirror);
-- no kernel headers for the kernel to build for.
+- no kernel headers for the kernel to build for;
+- a driver branch the distro does not package (nvidia_driver_branch=999).
 
 Needs a target with at least one NVIDIA or CUDA package installed (to hold): run by
 prove.sh in the GPU profile (DLSTATION_TARGET_WORK, DLSTATION_TARGET_VARS).
@@ -44,9 +45,13 @@ pytestmark = TARGET_MARKS
 
 @pytest.fixture(scope="module")
 def kernel_release() -> str:
-    arch = on_target("dpkg --print-architecture").strip()
-    show = on_target(f"apt-cache show --no-all-versions linux-headers-{arch}")
-    match = re.search(rf"^Depends:.*?\blinux-headers-(\S+-{arch})\b", show, re.M)
+    # The distro's current kernel, as gpu_profile.sh names it: from Debian's
+    # linux-headers-<arch>, or Ubuntu's linux-headers-generic.
+    meta = f"linux-headers-{on_target('dpkg --print-architecture').strip()}"
+    if re.search(r"^ID=ubuntu$", on_target("cat /etc/os-release"), re.M):
+        meta = "linux-headers-generic"
+    show = on_target(f"apt-cache show --no-all-versions {meta}")
+    match = re.search(r"^Depends:.*?\blinux-headers-(\d[^\s,]*)", show, re.M)
     assert match, f"no distro kernel headers on the target:\n{show}"
     return match.group(1)
 
@@ -86,10 +91,15 @@ def spoiled_preflight(
 
 
 def assert_stops_at(
-    rc: int, text: str, host: recap.HostRecap, task: str, before: str, *needles: str
+    rc: int, text: str, host: recap.HostRecap, task: str | None, before: str, *needles: str
 ) -> None:
+    """Stopped at the nvidia_driver task named (None: at one of them), changing nothing."""
     assert rc != 0, f"the preflight passed:\n{text[-3000:]}"
-    assert host.failed_tasks == [f"nvidia_driver : {task}"], host.failed_tasks
+    if task is None:
+        assert len(host.failed_tasks) == 1, host.failed_tasks
+        assert host.failed_tasks[0].startswith("nvidia_driver : "), host.failed_tasks
+    else:
+        assert host.failed_tasks == [f"nvidia_driver : {task}"], host.failed_tasks
     assert host.count("changed") == 0, host.counts
     assert "PLAY [Provision the workstation]" not in text
     flat = re.sub(r"\s+", " ", text)
@@ -168,3 +178,20 @@ def test_no_headers_for_the_kernel_to_build_for() -> None:
         "No package linux-headers-0.0.0-nonesuch",
         "nvidia_driver_kernel_release",
     )
+
+
+def test_driver_branch_the_distro_does_not_package(kernel_release: str) -> None:
+    before = packages()
+    # The branches the target's archive does package, read from its apt: Ubuntu's
+    # nvidia-driver-<branch> names, or Debian's one nvidia-driver's version.
+    names = on_target("apt-cache search --names-only '^nvidia-driver(-[0-9]+)?$'")
+    branches = re.findall(r"^nvidia-driver-(\d+) ", names, re.M)
+    if not branches:
+        shown = on_target("apt-cache show --no-all-versions nvidia-driver")
+        branches = re.findall(r"^Version: (?:\d+:)?(\d+)\.", shown, re.M)
+    assert branches, f"the target's apt packages no NVIDIA driver:\n{names}"
+    rc, text, host = preflight("no-such-branch", kernel_release, "nvidia_driver_branch=999")
+    assert_stops_at(rc, text, host, None, before)
+    failure = re.sub(r"\s+", " ", text[text.find("fatal: [") :])
+    assert "999" in failure and re.search(r"packag", failure, re.I), failure[:3000]
+    assert any(b in failure for b in branches), f"names none of {branches}: {failure[:3000]}"

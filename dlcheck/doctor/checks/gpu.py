@@ -9,6 +9,7 @@ from dlcheck.doctor.context import Context
 from dlcheck.doctor.judging import driver
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes import Unavailable
+from dlcheck.doctor.probes.gpu import GpuProbe
 from dlcheck.host import nvml
 
 TEMPERATURE_WARN_C = 85
@@ -43,6 +44,8 @@ def check(ctx: Context) -> CheckResult:
         "nouveau_loaded": p.nouveau_loaded,
         "nvidia_module_loaded": p.nvidia_module_loaded,
         "module_flavour": p.module_flavour,
+        "driver_packages": p.install.packages if isinstance(p.install.packages, dict) else None,
+        "driver_module_kernels": p.install.module_kernels,
         "driver_version": snap.driver_version,
         "cuda_driver_version": snap.cuda_driver_version,
         "nvml_error": snap.error.kind if snap.error else None,
@@ -74,13 +77,21 @@ def check(ctx: Context) -> CheckResult:
     if snap.error and not pci and snap.error.kind in no_device_errors and not p.nouveau_loaded:
         if findings:
             return make_result("gpu", "GPU", "no NVIDIA GPU", findings, facts)
-        return make_result(
-            "gpu", "GPU", "no NVIDIA GPU found; GPU checks skipped", [], facts, Status.SKIP
-        )
+        unused = driver.driver_without_gpu(p.install)
+        summary = "no NVIDIA GPU found; GPU checks skipped"
+        if unused is not None:
+            summary = (
+                f"no NVIDIA GPU on the PCI bus; {driver.installed(p.install)}, not needed here"
+            )
+        return make_result("gpu", "GPU", summary, [unused] if unused else [], facts, Status.SKIP)
 
     if snap.error:
-        findings.append(_nvml_failure(ctx, snap.error, pci))
-        return make_result("gpu", "GPU", _failure_summary(pci, snap.error), findings, facts)
+        failure = _nvml_failure(ctx, snap.error, pci, p)
+        findings.append(failure)
+        summary = _failure_summary(pci, snap.error)
+        if failure.code == driver.NOT_LOADED:
+            summary = f"{len(pci)} NVIDIA device(s), driver installed but its module not loaded"
+        return make_result("gpu", "GPU", summary, findings, facts)
 
     if not snap.gpus:
         if pci:
@@ -133,7 +144,17 @@ def _failure_summary(pci: list, error: nvml.NvmlError) -> str:
     return f"{len(pci)} NVIDIA device(s), {what}" if pci else what
 
 
-def _nvml_failure(ctx: Context, error: nvml.NvmlError, pci: list) -> Finding:
+def _nvml_failure(ctx: Context, error: nvml.NvmlError, pci: list, p: GpuProbe) -> Finding:
+    if pci and error.kind in driver.NO_DRIVER_ERRORS and not p.nvidia_module_loaded:
+        host = ctx.host()
+        not_loaded = driver.module_not_loaded(
+            p.install, host.kernel, host.secure_boot, p.nouveau_loaded
+        )
+        if not_loaded is not None:
+            return not_loaded
+    if pci and p.nvidia_module_loaded:
+        message = f"the nvidia module is loaded, but NVML cannot use the GPU(s): {error.message}"
+        return Finding(Status.FAIL, f"gpu.nvml_{error.kind}", message, error.hint)
     if pci:
         unbound = [d.address for d in pci if d.driver is None]
         where = f"{len(pci)} NVIDIA GPU(s) on the PCI bus, but NVML cannot use them"

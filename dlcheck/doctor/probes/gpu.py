@@ -8,6 +8,7 @@ from types import ModuleType
 
 from dlcheck.doctor.probes import Unavailable
 from dlcheck.doctor.probes.devices import device_nodes, kernel_module_flavour
+from dlcheck.doctor.probes.driver_install import DriverInstall, probe_driver_install
 from dlcheck.doctor.probes.sysfs import read_text, under
 from dlcheck.host import nvml
 
@@ -32,6 +33,7 @@ class GpuProbe:
     unreadable: list[str] = field(default_factory=list)
     module_flavour: str | None = None  # 'open' / 'proprietary' / None (not loaded)
     device_nodes: list[str] = field(default_factory=list)  # /dev/nvidia*
+    install: DriverInstall = field(default_factory=lambda: DriverInstall(packages={}))
 
     @property
     def nvidia_gpu_present(self) -> bool:
@@ -97,4 +99,5 @@ def probe_gpu(root: Path = Path("/"), nvml_lib: ModuleType | None = None) -> Gpu
         unreadable=unreadable,
         module_flavour=kernel_module_flavour(root),
         device_nodes=device_nodes(root),
+        install=probe_driver_install(root),
     )

@@ -1,4 +1,4 @@
-"""Load a role's Ansible plugin file as a plain module, for testing its functions directly."""
+"""Load one of the collection's plugin files (plugins/) as a plain module, to test its functions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def load_plugin(relative: str) -> ModuleType:
-    """The module at REPO/`relative` (e.g. roles/preflight/filter_plugins/redact.py)."""
+    """The module at REPO/`relative` (e.g. plugins/filter/redact.py)."""
     path = REPO / relative
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plugin_loader import load_plugin
 
-pip_requirements = load_plugin("roles/python_env/filter_plugins/pip_requirements.py")
+pip_requirements = load_plugin("plugins/filter/pip_requirements.py")
 unsatisfied = pip_requirements.pip_unsatisfied
 
 VENV = [

@@ -9,6 +9,7 @@ exit, a message that names the variable or condition, and `changed=0` in the rec
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import subprocess
@@ -155,6 +156,37 @@ def test_less_free_disk_than_the_profile_needs() -> None:
         "Not enough free disk for the CPU profile",
         "preflight_disk_required_cpu_gib",
     )
+
+
+def test_a_rerun_needs_only_what_the_existing_venv_does_not_hold(tmp_path: Path) -> None:
+    # A converged venv already holds most of the profile's need: the check subtracts it.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "weights.bin").write_bytes(bytes(160 * 1024 * 1024))
+    rc, output, counts = run_preflight(
+        f"python_env_venv_path={venv}", "preflight_disk_required_cpu_gib=1000000"
+    )
+    assert_fails_early(
+        rc, output, counts, "Not enough free disk", "GiB the existing venv already holds"
+    )
+    used = re.search(r"less the ([0-9.]+) GiB the existing venv", flat(output))
+    assert used and float(used.group(1)) >= 0.1, output[-3000:]
+
+
+def test_free_disk_probe_counts_what_the_path_holds(tmp_path: Path) -> None:
+    probe = REPO / "roles" / "preflight" / "files" / "free_disk.py"
+    (tmp_path / "a").write_bytes(bytes(1024 * 1024))
+
+    def run(path: Path) -> dict:
+        out = subprocess.run(
+            [sys.executable, str(probe), str(path)], capture_output=True, text=True
+        )
+        return json.loads(out.stdout)
+
+    held = run(tmp_path)
+    assert held["path"] == str(tmp_path) and held["used"] >= 1024 * 1024 and held["free"] > 0
+    missing = run(tmp_path / "not" / "yet")
+    assert missing == {"path": str(tmp_path), "free": missing["free"], "used": 0}
 
 
 def test_venv_path_that_is_a_directory_but_not_a_venv(tmp_path: Path) -> None:

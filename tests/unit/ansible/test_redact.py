@@ -1,4 +1,5 @@
-"""dlstation_redact_url, the one function that removes credentials before a URL is printed.
+"""dlstation.workstation.redact_url: the one function that removes credentials from a URL
+before it is printed.
 
 Each hostile URL below carries a secret where a lab would put one (or where a careless
 parser would not look for one); the secret must be gone from the redacted text, and the
@@ -17,8 +18,8 @@ import pytest
 from plugin_loader import load_plugin
 from test_network import pip_index_check_fails, run_check
 
-redact_module = load_plugin("roles/preflight/filter_plugins/redact.py")
-redact = redact_module.dlstation_redact_url
+redact_module = load_plugin("plugins/filter/redact.py")
+redact = redact_module.redact_url
 
 # (URL, the secret in it, what the redacted text must read)
 HOSTILE = {

@@ -2,35 +2,26 @@
 
 The end-to-end cases run the real playbook in --check against this machine, as
 test_preflight.py does, and assert the failure names the variable and the fix, and that
-nothing changed. The filter cases call roles/preflight's filters directly, with the options
-read from the real argument specs.
+nothing changed. The filter cases call the collection's filters (plugins/filter/variables.py)
+directly, with the options read from the real argument specs.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from plugin_loader import load_plugin
 from test_preflight import assert_fails_early, flat, run_preflight
 
 REPO = Path(__file__).resolve().parents[3]
 SECRET = "s3cr3t-token-value"
 
-
-def _load(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-variables = _load("roles/preflight/filter_plugins/variables.py", "variables")
-specs_lookup = _load("roles/preflight/lookup_plugins/dlstation_argument_specs.py", "specs_lookup")
+variables = load_plugin("plugins/filter/variables.py")
+specs_lookup = load_plugin("plugins/lookup/argument_specs.py")
 SPECS = specs_lookup.read_argument_specs(str(REPO / "roles"))
-OPTIONS = variables.dlstation_variable_options(SPECS)
+OPTIONS = variables.variable_options(SPECS)
 PREFIXES = [*SPECS, "dlstation"]
 
 
@@ -193,12 +184,12 @@ def test_good_values_give_no_problem() -> None:
         "preflight_disk_required_cpu_gib": "0",
         "someone_elses_variable": [1, 2],
     }
-    assert variables.dlstation_variable_problems(given, OPTIONS) == []
+    assert variables.variable_problems(given, OPTIONS) == []
 
 
 def test_a_string_option_refuses_a_boolean_and_null() -> None:
     # YAML reads `system_apt_proxy: no` as false, which apt would get as "False".
-    problems = variables.dlstation_variable_problems(
+    problems = variables.variable_problems(
         {"system_apt_proxy": False, "opencv_version": None}, OPTIONS
     )
     assert problems == [
@@ -216,9 +207,29 @@ def test_near_misses_name_the_option_meant_and_ignore_the_rest() -> None:
         "ansible_facts",  # no dlstation prefix
         "python_env_my_own_thing",  # prefixed, but close to nothing
     ]
-    misses = variables.dlstation_near_misses(names, OPTIONS, PREFIXES)
+    misses = variables.near_misses(names, OPTIONS, PREFIXES)
     assert misses == [
-        {"name": "dlstation_install_gpu_stak", "match": "dlstation_install_gpu_stack"},
-        {"name": "preflight_gpu_forse", "match": "preflight_gpu_force"},
-        {"name": "python_env_venv_pth", "match": "python_env_venv_path"},
+        {
+            "name": "dlstation_install_gpu_stak",
+            "match": "dlstation_install_gpu_stack",
+            "retired": False,
+        },
+        {"name": "preflight_gpu_forse", "match": "preflight_gpu_force", "retired": False},
+        {"name": "python_env_venv_pth", "match": "python_env_venv_path", "retired": False},
     ]
+
+
+def test_a_retired_option_is_named_with_its_replacement_not_as_a_misspelling() -> None:
+    names = ["system_apt_lock_timeout", "system_packages_bundled", "python_env_packages_bundled"]
+    misses = variables.near_misses(names, OPTIONS, PREFIXES)
+    assert misses == [
+        {
+            "name": "python_env_packages_bundled",
+            "match": "python_env_packages_extra",
+            "retired": True,
+        },
+        {"name": "system_apt_lock_timeout", "match": "common_apt_lock_timeout", "retired": True},
+        {"name": "system_packages_bundled", "match": "system_packages_extra", "retired": True},
+    ]
+    # Each replacement is an option a role has.
+    assert set(variables.RETIRED.values()) <= set(OPTIONS)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 
 from dlcheck.bench import engine, hardware, judge, models, runner
 from dlcheck.bench.data import MnistData
-from dlcheck.bench.result import BenchConfig, BenchResult
+from dlcheck.bench.result import BenchConfig, BenchResult, json_text
 from dlcheck.errors import UsageError
+from dlcheck.report.load import parse_report
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +103,9 @@ def test_unknown_backend_is_a_usage_error():
         engine.resolve_backend("theano")
 
 
-def test_result_round_trips_through_json_dict():
-    doc = {
+def result_doc() -> dict:
+    """A failed run's document, every field of the contract present."""
+    return {
         "schema": "dlcheck.bench",
         "schema_version": 1,
         "dlcheck_version": "0",
@@ -133,4 +138,25 @@ def test_result_round_trips_through_json_dict():
         "saved": [],
         "plot": None,
     }
+
+
+def test_result_round_trips_through_json_dict():
+    doc = result_doc()
     assert BenchResult.from_dict(doc).to_dict() == doc
+
+
+def test_json_of_a_diverged_run_is_strict_and_reads_as_the_report_reads_it():
+    doc = result_doc()
+    epoch = {"epoch": 1, "seconds": 1.0, "loss": math.nan, "accuracy": 0.1}
+    doc["epochs"] = [{**epoch, "val_loss": math.inf, "val_accuracy": 0.1, "val_seconds": 0.1}]
+    text = json_text(BenchResult.from_dict(doc).to_dict())
+
+    def refuse(name):
+        raise AssertionError(f"{name} in the bench's JSON")
+
+    strict = json.loads(text, parse_constant=refuse)
+    assert strict["epochs"][0]["loss"] is None and strict["epochs"][0]["val_loss"] is None
+    assert strict["epochs"][0]["accuracy"] == 0.1
+    # The report reader turns NaN into null too: the two agree, with nothing to note.
+    assert parse_report(json.dumps(doc))[0] == strict
+    assert parse_report(text) == (strict, [])

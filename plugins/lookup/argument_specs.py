@@ -1,7 +1,8 @@
-"""dlstation_argument_specs: every role's meta/argument_specs.yml, read on the controller.
+"""dlstation.workstation.argument_specs: every role's meta/argument_specs.yml, on the controller.
 
-query('dlstation_argument_specs', roles_dir) returns one mapping, role name -> its entry
-points ({"main": {"options": ...}, ...}), for every role under roles_dir that has a spec.
+query("dlstation.workstation.argument_specs", roles_dir) returns one mapping, role name ->
+its entry points ({"main": {"options": ...}, ...}), for every role under roles_dir that has
+a spec.
 The variable checks take the names and types from there, so a new role or option is known
 the moment its spec is written; there is no second list to keep in step.
 """

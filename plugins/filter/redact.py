@@ -1,4 +1,4 @@
-"""dlstation_redact_url: a URL, or a list of them, with every credential removed.
+"""dlstation.workstation.redact_url: a URL, or a list of them, with every credential removed.
 
 The one function every dlstation task uses before it prints a pip index, a proxy or a
 repository URL. It errs towards removing too much: a secret printed once is leaked for good,
@@ -21,10 +21,10 @@ _QUERY_VALUE = re.compile(r"=[^&#\s]*")
 REDACTED = "***"
 
 
-def dlstation_redact_url(value):
+def redact_url(value):
     """`value` (one URL, a proxy, or a list of them) without any credentials."""
     if isinstance(value, (list, tuple)):
-        return [dlstation_redact_url(item) for item in value]
+        return [redact_url(item) for item in value]
     text = "" if value is None else str(value)
     scheme = _SCHEME.match(text)
     head, rest = (text[: scheme.end()], text[scheme.end() :]) if scheme else ("", text)
@@ -38,4 +38,4 @@ def dlstation_redact_url(value):
 
 class FilterModule:
     def filters(self):
-        return {"dlstation_redact_url": dlstation_redact_url}
+        return {"redact_url": redact_url}

@@ -5,11 +5,12 @@ Ansible's own argument validation converts where it can: a list or a dict given 
 string, and a negative or relative value is a fine int or path. These filters refuse what
 the conversion would hide, and find names that look like a misspelt option.
 
-- dlstation_variable_options(specs): every option of every entry point, by name.
-- dlstation_variable_problems(given, options): one message per wrong value, naming the
+- variable_options(specs): every option of every entry point, by name.
+- variable_problems(given, options): one message per wrong value, naming the
   variable and the fix. A value is never printed where it may hold a credential.
-- dlstation_near_misses(names, options, prefixes): unknown names with a role's prefix that
-  are close to a known option, each with the option it probably meant.
+- near_misses(names, options, prefixes): unknown names with a role's prefix that are close
+  to a known option, each with the option it probably meant, and retired options (RETIRED)
+  with what replaced them.
 """
 
 import difflib
@@ -25,6 +26,15 @@ URL_SCHEMES = ("http", "https")
 PROXY_SCHEMES = ("http", "https", "socks5h")
 # How close (difflib's ratio) an unknown name must be to a known one to be called a misspelling.
 NEAR_MISS_CUTOFF = 0.8
+# Options that roles no longer have, and what to set instead: named as such, not as a misspelling
+# of whatever name happens to be close (roles/common took the apt lock timeout and the plan of
+# the one apt run and the one pip run; each role's tasks/plan.yml declares its own packages).
+RETIRED = {
+    "system_apt_lock_timeout": "common_apt_lock_timeout",
+    "system_packages_bundled": "system_packages_extra",
+    "system_packages_first": "system_packages_extra",
+    "python_env_packages_bundled": "python_env_packages_extra",
+}
 
 
 def _kind(value):
@@ -115,7 +125,7 @@ def _value_problems(name, option, value):
     return []
 
 
-def dlstation_variable_options(specs):
+def variable_options(specs):
     """{name: option} over every entry point of every role in `specs` (role -> entry points)."""
     options = {}
     for entries in specs.values():
@@ -124,7 +134,7 @@ def dlstation_variable_options(specs):
     return options
 
 
-def dlstation_variable_problems(given, options):
+def variable_problems(given, options):
     """One message per wrong value among the options that `given` (a host's variables) sets."""
     problems = []
     for name in sorted(options):
@@ -138,24 +148,28 @@ def dlstation_variable_problems(given, options):
     return problems
 
 
-def dlstation_near_misses(names, options, prefixes):
-    """[{"name", "match"}] per name with one of `prefixes` that is no option but close to one."""
+def near_misses(names, options, prefixes):
+    """[{"name", "match", "retired"}] per name with one of `prefixes` that is no option but
+    close to one, or that is a retired option (then "match" is what to set instead)."""
     starts = tuple(f"{prefix}_" for prefix in prefixes)
     known = sorted(options)
     misses = []
     for name in sorted(str(name) for name in names):
         if name in options or not name.startswith(starts):
             continue
+        if name in RETIRED:
+            misses.append({"name": name, "match": RETIRED[name], "retired": True})
+            continue
         match = difflib.get_close_matches(name, known, n=1, cutoff=NEAR_MISS_CUTOFF)
         if match:
-            misses.append({"name": name, "match": match[0]})
+            misses.append({"name": name, "match": match[0], "retired": False})
     return misses
 
 
 class FilterModule:
     def filters(self):
         return {
-            "dlstation_variable_options": dlstation_variable_options,
-            "dlstation_variable_problems": dlstation_variable_problems,
-            "dlstation_near_misses": dlstation_near_misses,
+            "variable_options": variable_options,
+            "variable_problems": variable_problems,
+            "near_misses": near_misses,
         }

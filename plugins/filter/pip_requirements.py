@@ -1,9 +1,10 @@
-"""pip_unsatisfied: the requirements a venv does not meet yet, so that roles skip pip when it does.
+"""dlstation.workstation.pip_unsatisfied: the requirements a venv does not meet yet.
 
-Running `pip install` only to hear "Requirement already satisfied" costs seconds per task;
-one `pip list --format=json` probe (python_env) answers for every role. Only what can be
-decided for sure is skipped: a name that is installed (unpinned, or a direct reference) or
-installed at exactly the pinned version. Anything else is left to pip.
+Roles skip pip when it meets them all: running `pip install` only to hear "Requirement
+already satisfied" costs seconds per task; one `pip list --format=json` probe (python_env)
+answers for every role. Only what can be decided for sure is skipped: a name that is
+installed (unpinned, or a direct reference) or installed at exactly the pinned version.
+Anything else is left to pip.
 """
 
 import re
