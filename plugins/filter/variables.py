@@ -34,6 +34,8 @@ RETIRED = {
     "system_packages_bundled": "system_packages_extra",
     "system_packages_first": "system_packages_extra",
     "python_env_packages_bundled": "python_env_packages_extra",
+    # auto reads the branches apt packages; a newly published one needs no listing.
+    "nvidia_driver_branches_extra": "nvidia_driver_branch",
 }
 
 
