@@ -98,14 +98,6 @@ def task_files(role: Path) -> list[Path]:
     return sorted((role / "tasks").glob("*.yml")) + sorted((role / "handlers").glob("*.yml"))
 
 
-#: Changed on another branch (driver-auto) at the same time: its apt tasks still fall back to
-#: system_apt_lock_timeout's old default, and its README does not name common yet.
-NOT_YET_ON_COMMON = {"nvidia_driver"}
-#: Read across roles, and given a public name on another branch: the nvidia_driver role's
-#: branch becomes nvidia_driver_effective_branch there (cuda_toolkit reads it).
-NOT_YET_PUBLIC = {"__nvidia_driver_effective_branch"}
-
-
 def test_no_role_reads_another_roles_private_variables() -> None:
     """A role's __private names are its own: another role or a playbook never reads them."""
     roles = {role.name for role in ROLES}
@@ -117,8 +109,6 @@ def test_no_role_reads_another_roles_private_variables() -> None:
         for name in re.findall(r"\b__([a-z][a-z0-9]*(?:_[a-z0-9]+)*)", code_of(path)):
             role = next((r for r in roles if name.startswith(r + "_")), None)
             # __dlstation_*, loop variables and the like belong to no role.
-            if f"__{name}" in NOT_YET_PUBLIC:
-                continue
             assert role in (None, owner), f"{relative} reads __{name} of {role}"
 
 
@@ -135,15 +125,12 @@ def test_meta_states_the_dependency_on_common(role: Path) -> None:
     """Each role uses common (its steps, the lock timeout, the venv, the compat table)."""
     meta = load(role / "meta/main.yml")
     assert {"role": "common"} in (meta.get("dependencies") or [])
-    if role.name not in NOT_YET_ON_COMMON:
-        assert "common" in (role / "README.md").read_text().split("## Dependencies", 1)[1]
+    assert "common" in (role / "README.md").read_text().split("## Dependencies", 1)[1]
 
 
 def test_no_apt_lock_timeout_fallbacks() -> None:
     """Every apt task takes common_apt_lock_timeout, never a `| default(...)` of its own."""
     for role in ROLES:
-        if role.name in NOT_YET_ON_COMMON:
-            continue
         for path in task_files(role):
             for task in load(path) or []:
                 args = task.get("ansible.builtin.apt")
