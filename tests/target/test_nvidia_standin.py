@@ -64,6 +64,11 @@ def play(name: str, standin, fingerprint: str) -> tuple[int, str]:
     cmd += ["-e", f"cuda_toolkit_repo_key_fingerprint={fingerprint}"]
     bindir = str(Path(sys.executable).parent)
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{bindir}:{os.environ['PATH']}")
+    # This playbook is not beside playbooks/collections, where the clone finds itself as the
+    # collection (dlstation.workstation's filters); a stock controller's ANSIBLE_COLLECTIONS_PATH
+    # hides ansible.cfg's collections_path, so name the clone's collection first.
+    found = [str(REPO / "playbooks" / "collections"), env.get("ANSIBLE_COLLECTIONS_PATH", "")]
+    env["ANSIBLE_COLLECTIONS_PATH"] = ":".join(p for p in found if p)
     with log.open("w") as out:
         proc = subprocess.run(
             cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=900, check=False
