@@ -38,7 +38,15 @@ WORK = os.environ.get("DLSTATION_TARGET_WORK", "")
 VARS = os.environ.get("DLSTATION_TARGET_VARS", "")
 # EFI global variable GUID (UEFI spec); 4 bytes of attributes, then 1 = enabled.
 SECURE_BOOT_VAR = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
-HOLDABLE = ["nvidia-kernel-dkms", "nvidia-driver", "cuda-toolkit-12-5", "libcudnn9-cuda-12"]
+# Packages to hold, the first installed one wins: Debian's driver, Ubuntu's
+# nvidia-driver-<branch>[-server][-open], then NVIDIA's toolkit and cuDNN.
+HOLDABLE = [
+    r"nvidia-kernel-dkms",
+    r"nvidia-driver",
+    r"nvidia-driver-\d+(?:-server)?(?:-open)?",
+    r"cuda-toolkit-12-5",
+    r"libcudnn9-cuda-12",
+]
 
 pytestmark = TARGET_MARKS
 
@@ -136,7 +144,12 @@ def test_secure_boot_on(kernel_release: str) -> None:
 
 def test_held_nvidia_package(kernel_release: str) -> None:
     before = packages()
-    installed = [p for p in HOLDABLE if re.search(rf"^ii\s+{re.escape(p)}\s", before, re.M)]
+    installed = [
+        m.group(1)
+        for p in HOLDABLE
+        for m in [re.search(rf"^ii\s+({p})(?::\S+)?\s", before, re.M)]
+        if m
+    ]
     assert installed, f"none of {HOLDABLE} is installed to hold"
     result = spoiled_preflight(
         "held", kernel_release, f"apt-mark hold {installed[0]}", f"apt-mark unhold {installed[0]}"
