@@ -177,14 +177,15 @@ def test_free_disk_probe_counts_what_the_path_holds(tmp_path: Path) -> None:
     probe = REPO / "roles" / "preflight" / "files" / "free_disk.py"
     (tmp_path / "a").write_bytes(bytes(1024 * 1024))
 
-    def run(path: Path) -> dict:
-        out = subprocess.run(
-            [sys.executable, str(probe), str(path)], capture_output=True, text=True
-        )
-        return json.loads(out.stdout)
+    def run(path: Path, *need: str) -> dict:
+        cmd = [sys.executable, str(probe), str(path), *need]
+        return json.loads(subprocess.run(cmd, capture_output=True, text=True).stdout)
 
     held = run(tmp_path)
     assert held["path"] == str(tmp_path) and held["used"] >= 1024 * 1024 and held["free"] > 0
+    # Free space alone meets a need of 0 GiB: nothing is walked (a re-run with room to spare).
+    assert run(tmp_path, "0")["used"] == 0
+    assert run(tmp_path, "1000000")["used"] == held["used"]
     missing = run(tmp_path / "not" / "yet")
     assert missing == {"path": str(tmp_path), "free": missing["free"], "used": 0}
 
