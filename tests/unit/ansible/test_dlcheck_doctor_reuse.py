@@ -1,0 +1,95 @@
+"""A re-run that changed nothing the doctor judges takes its last verdict (issue 13's re-run).
+
+These run the dlcheck role's real doctor.yml with ansible-playbook on this machine, and the
+real `dlcheck doctor` of this repository's venv; the role's state folder and the venv it
+fingerprints are temporary directories (the venv's bin/dlcheck is this repository's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_preflight import REPO
+
+BIN = Path(sys.executable).parent
+REUSED = ": nothing it judges has changed since;"
+RAN = "TASK [dlcheck : Run dlcheck doctor]"
+
+
+def converge_doctor(tmp_path: Path, **extra: object) -> str:
+    """Run doctor.yml once; return its output."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    (venv / "lib" / "python3" / "site-packages").mkdir(parents=True, exist_ok=True)
+    if not (venv / "bin" / "dlcheck").exists():
+        (venv / "bin" / "dlcheck").symlink_to(BIN / "dlcheck")
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n"
+        "  gather_facts: false\n"
+        "  tasks:\n"
+        "    - ansible.builtin.include_role:\n"
+        "        name: dlcheck\n"
+        "        tasks_from: doctor.yml\n"
+    )
+    variables = {
+        "common_venv_path": str(venv),
+        "dlcheck_state_dir": str(tmp_path / "state"),
+        # This machine's doctor may warn (no GPU); only its failures matter here.
+        "dlcheck_doctor_args": ["--no-frameworks"],
+        **extra,
+    }
+    (tmp_path / "state").mkdir(exist_ok=True)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_STDOUT_CALLBACK", None)
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "inventory/localhost.yml", str(playbook)]
+        + ["-e", json.dumps(variables)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def ran(output: str) -> bool:
+    """Whether the doctor itself ran (its task not skipped)."""
+    block = output.split(RAN, 1)[1].split("TASK [", 1)[0]
+    return "skipping:" not in block
+
+
+def test_second_run_takes_the_verdict_and_a_change_runs_it_again(tmp_path: Path) -> None:
+    first = converge_doctor(tmp_path)
+    assert ran(first) and REUSED not in first
+    stamp = (tmp_path / "state" / "doctor.fingerprint").read_text().split(" ", 3)
+    assert len(stamp[0]) == 64 and stamp[1] in ("ok", "warn", "skip")
+    assert stamp[3].startswith("dlcheck doctor: ")
+
+    second = converge_doctor(tmp_path)
+    assert not ran(second) and REUSED in second
+    assert stamp[3].strip() in second.replace("\n", " ")
+
+    # A package added to the venv changes what the doctor would judge.
+    (tmp_path / "venv" / "lib" / "python3" / "site-packages" / "new_package").mkdir()
+    assert ran(converge_doctor(tmp_path))
+    # Other doctor arguments judge other things.
+    assert ran(converge_doctor(tmp_path, dlcheck_doctor_args=["--no-frameworks", "--redact"]))
+    # Asked to run anyway.
+    assert ran(converge_doctor(tmp_path, dlcheck_doctor_reuse=False))
+
+
+def test_a_failed_or_corrupt_verdict_is_never_taken(tmp_path: Path) -> None:
+    converge_doctor(tmp_path)
+    stamp_file = tmp_path / "state" / "doctor.fingerprint"
+    fingerprint, _, rest = stamp_file.read_text().partition(" ")
+    stamp_file.write_text(f"{fingerprint} fail {rest.split(' ', 1)[1]}")
+    assert ran(converge_doctor(tmp_path))
+    stamp_file.write_text("\x00garbage")
+    assert ran(converge_doctor(tmp_path))
