@@ -95,12 +95,14 @@ def _branch_key(item):
     return int(item[0])
 
 
-def nvidia_driver_cuda_needs(compat, tensorflow=None, jax=None, torch_index_url=None):
+def nvidia_driver_cuda_needs(compat, tensorflow=None, jax=None, torch_index_url=None, wheels=None):
     """The CUDA majors of the GPU framework builds being installed: [{"what", "cuda_major"}].
 
     tensorflow: its version (GPU build installed), jax: its CUDA extra ("cuda12"), torch_index_url:
     its index ("" for the default index). None: that framework's GPU build is not installed.
-    cuda_major is None where compat.json does not say (a note says so).
+    wheels: {package: CUDA major} read from the pinned wheels' Requires-Dist by the frameworks
+    role's pin check (the wheel's own word, ahead of the index URL's name).
+    cuda_major is None where neither says (a note says so).
     """
     needs = []
     if tensorflow:
@@ -118,7 +120,8 @@ def nvidia_driver_cuda_needs(compat, tensorflow=None, jax=None, torch_index_url=
     if torch_index_url is not None:
         # PyTorch's CUDA indexes end in cuXYZ (cu126, cu130): the major is all but the last digit.
         match = re.search(r"/cu(\d+)\d/?$", str(torch_index_url))
-        needs.append({"what": "torch", "cuda_major": match.group(1) if match else None})
+        major = (wheels or {}).get("torch") or (match.group(1) if match else None)
+        needs.append({"what": "torch", "cuda_major": str(major) if major else None})
     return needs
 
 

@@ -7,9 +7,11 @@ will, and downloads no wheel.
 
     python pins_installable.py --python 3.10 --machine x86_64 --glibc 2.35 keras==3.15.1
 
-Prints one JSON object: {"ok": true} or {"ok": false, "requirement", "requires_python",
-"reason"}; exit 0 either way (the play words the failure). Exit 2 when pip cannot run.
---stamp FILE: create FILE when every pin installs (the play's cache of a passed check).
+Prints one JSON object: {"ok": true, "cuda": {name: major}} or {"ok": false, "requirement",
+"requires_python", "reason"}; exit 0 either way (the play words the failure). Exit 2 when pip
+cannot run. "cuda" names the CUDA major each pinned wheel is built for, read from its
+Requires-Dist in pip's report (the driver must run it). --stamp FILE: write that JSON to FILE
+when every pin installs (the play's cache of a passed check).
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ import tempfile
 _IGNORED = re.compile(r"(\S+) Requires-Python (\S+?)(?:;|$)")
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 _UNREACHABLE = ("Could not fetch URL", "NewConnectionError", "ProxyError", "SSLError")
+# A wheel's CUDA build shows in what it requires: NVIDIA's library wheels carry the CUDA major in
+# their names (nvidia-cudnn-cu13, nvidia-cuda-runtime-cu12), or it pins NVIDIA's cuda-toolkit
+# (PyPI's torch 2.15.0 requires "cuda-toolkit[cublas,cudart,...]==13.2.2" and
+# "nvidia-cudnn-cu13==9.26.0.51", read with `pip install --dry-run --report` on 2026-11-30).
+_CUDA_NAME = re.compile(r"^nvidia-[a-z0-9-]+-cu(\d+)\b", re.IGNORECASE)
+_EXTRA = re.compile(r"\bextra\s*==")
+_CUDA_TOOLKIT = re.compile(r"^cuda-toolkit\b[^;=<>~!]*==\s*(\d+)\.", re.IGNORECASE)
 
 
 def platform_tags(machine: str, glibc: str) -> list[str]:
@@ -38,9 +47,30 @@ def platform_tags(machine: str, glibc: str) -> list[str]:
     return tags + [f"linux_{machine}"]
 
 
+def cuda_majors(report: dict) -> dict[str, str]:
+    """{package: CUDA major} of the wheels in pip's install report that require a CUDA build.
+
+    Requirements behind an extra (tensorflow's "and-cuda") are not what a plain pin installs.
+    """
+    found = {}
+    for item in report.get("install", []):
+        metadata = item.get("metadata") or {}
+        majors = set()
+        for requirement in (r.strip() for r in metadata.get("requires_dist") or []):
+            if _EXTRA.search(requirement):
+                continue
+            match = _CUDA_NAME.match(requirement) or _CUDA_TOOLKIT.match(requirement)
+            if match:
+                majors.add(int(match.group(1)))
+        if majors and metadata.get("name"):
+            found[re.sub(r"[-_.]+", "-", metadata["name"]).lower()] = str(max(majors))
+    return found
+
+
 def pip_command(args: argparse.Namespace, target: str) -> list[str]:
     nodot = args.python.replace(".", "")
     cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--isolated", "--no-deps"]
+    cmd += ["--report", os.path.join(target, "report.json")]
     cmd += ["--ignore-installed", "--target", target, "--only-binary=:all:"]
     cmd += ["--python-version", args.python, "--implementation", "cp"]
     cmd += ["--abi", f"cp{nodot}", "--abi", "abi3", "--abi", "none"]
@@ -101,12 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, subprocess.TimeoutExpired) as exc:
             print(f"pins_installable: pip did not run: {exc}", file=sys.stderr)
             return 2
+        try:
+            with open(os.path.join(target, "report.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            report = {}
     if proc.returncode == 0:
+        answer = json.dumps({"ok": True, "cuda": cuda_majors(report)})
         if args.stamp:
             os.makedirs(os.path.dirname(args.stamp), exist_ok=True)
             with open(args.stamp, "w", encoding="utf-8") as f:
-                f.write(" ".join(args.requirements) + "\n")
-        print(json.dumps({"ok": True}))
+                f.write(answer + "\n")
+        print(answer)
         return 0
     if "No module named pip" in proc.stderr:
         print(

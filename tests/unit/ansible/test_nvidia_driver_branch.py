@@ -318,6 +318,14 @@ def test_cuda_needs_from_the_framework_switches() -> None:
     ]
     assert cuda_needs(COMPAT) == []
     assert cuda_needs(COMPAT, torch_index_url="") == [{"what": "torch", "cuda_major": None}]
+    # The wheel's own Requires-Dist, read by the frameworks role's pin check, comes first.
+    assert cuda_needs(COMPAT, torch_index_url="", wheels={"torch": "13"}) == TORCH_13
+    assert (
+        cuda_needs(
+            COMPAT, torch_index_url="https://download.example/whl/cu126", wheels={"torch": "13"}
+        )
+        == TORCH_13
+    )
     assert cuda_needs(COMPAT, tensorflow="2.9.0") == [
         {"what": "tensorflow 2.9.0", "cuda_major": None}
     ]

@@ -113,3 +113,18 @@ def test_unreachable_index_fails_the_pin_check_naming_it_without_credentials() -
         "frameworks_check_pins=false",
     )
     assert secret not in output
+
+
+def test_torch_from_the_default_index_needs_a_driver_for_its_cuda() -> None:
+    """The wheel's own Requires-Dist names its CUDA (PyPI's torch: CUDA 13): Debian 12's 535
+    cannot run it, and the preflight says so before anything changes (the index is real)."""
+    rc, output, counts = run_preflight(
+        "preflight_gpu_force=true",
+        "preflight_check_disk=false",
+        "frameworks_install_torch=true",
+        "__preflight_platform=Debian-12",
+    )
+    text = flat(output)
+    assert rc != 0 and counts["changed"] == 0, output[-3000:]
+    assert "serves this host (535: older than 580, which torch needs)" in text
+    assert "frameworks_torch_index_url" in text  # the fix: a build for an older CUDA
