@@ -46,7 +46,8 @@ def ubuntu(*branches: str, variants=("", "-open", "-server", "-server-open"), ex
 def ubuntu_release(version: str) -> dict:
     """Ubuntu `version` as apt answered on a fresh target, 2026-11-30: `apt-cache show
     --no-all-versions` of every name `apt-cache pkgnames nvidia-driver-` listed (Package,
-    Version, Depends and Description kept)."""
+    Version, Depends and Description kept; Modaliases added from the archive's Packages by
+    data/add_modaliases.py)."""
     show = (DATA / f"ubuntu-{version}-nvidia-driver-show.txt").read_text()
     names = [line.split()[1] for line in show.splitlines() if line.startswith("Package:")]
     return packaged(names, distribution="Ubuntu", show=show)
