@@ -1,8 +1,9 @@
 """Which NVIDIA driver branch, and which kernel modules, a host gets: pure logic, no I/O.
 
 The nvidia_driver role reads the facts on the host (apt's package names, versions and
-Modaliases, the PCI ids of the GPUs) and from dlcheck/compat/compat.json (branch end-of-life
-dates, GPU generations, CUDA driver floors), and these filters decide:
+Modaliases, Debian's nvidia-detect id list, the PCI ids of the GPUs) and from
+dlcheck/compat/compat.json (branch end-of-life dates, GPU generations, CUDA driver floors),
+and these filters decide:
 
 - nvidia_driver_packaged: apt's answers -> the branches the distro really packages, and the
   GPUs each package lists.
@@ -22,6 +23,20 @@ _DRIVER_DEPENDENCY = re.compile(r"\bnvidia-driver-\d+(-server)?(-open)?\b")
 # Ubuntu's driver metapackages list the GPUs they drive in their Modaliases field, one alias per
 # PCI id under NVIDIA's vendor id 10DE: "nvidia(pci:v000010DEd00002335sv*sd*bc03sc*i*, ...)".
 _MODALIAS_DEVICE = re.compile(r"pci:v000010DEd0000([0-9A-F]{4})", re.IGNORECASE)
+# Debian's nvidia-detect lists the GPUs of its nvidia-driver in usr/share/nvidia/nvidia.ids,
+# one vendor+device id a line: "10DE2335".
+_DETECT_DEVICE = re.compile(r"^10DE([0-9A-F]{4})\s*$", re.IGNORECASE | re.MULTILINE)
+# Where a package's GPU list was read, as the messages name it: "<package> does not list <id>
+# in ...", and the device limit of the chosen package.
+_LISTED_IN = {"Modaliases": "its Modaliases", "nvidia-detect": "nvidia-detect's nvidia.ids"}
+_LIMIT_FROM = {
+    "Modaliases": "the Modaliases of {}",
+    "nvidia-detect": "nvidia-detect's nvidia.ids for {}",
+}
+_NO_LIST = {
+    "Modaliases": "{} carries no Modaliases field",
+    "nvidia-detect": "no nvidia-detect list was read for {} (apt-get download nvidia-detect)",
+}
 # NVIDIA's repository: cuda-drivers-<branch> (its pinned driver meta-packages).
 _NVIDIA_REPO_NAME = re.compile(r"^cuda-drivers-(\d+)$")
 # `apt-cache madison nvidia-driver`, one line per version:
@@ -47,11 +62,16 @@ _SUFFIX = {
 }
 
 
-def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback=(), show=""):
+def nvidia_driver_packaged(
+    pkgnames, madison=(), distribution="Ubuntu", fallback=(), show="", detect_ids=""
+):
     """The branches apt can install, as {"branches": {"580": [suffixes]}, "source": ..., ...}.
 
-    "modaliases" maps each branch package that carries a Modaliases field to the PCI device
-    ids it lists ({"nvidia-driver-580": ["0x1340", ...]}); a package absent from it lists none.
+    "device_lists" maps each package whose supported GPUs are known to the PCI device ids it
+    lists ({"nvidia-driver-580": ["0x1340", ...]}); "device_lists_from" says where they were
+    read: Ubuntu's packages' Modaliases, or (Debian) detect_ids, the nvidia.ids file of
+    nvidia-detect, built from the same source as nvidia-driver. A package absent from it is
+    not limited.
 
     pkgnames: `apt-cache pkgnames nvidia-driver-` and `... cuda-drivers-` lines.
     madison: `apt-cache madison nvidia-driver` lines (Debian).
@@ -64,12 +84,15 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
     """
     branches = {}
     transitional = {}
-    modaliases = {}
+    device_lists = {}
     if distribution == "Debian":
         for line in madison or ():
             match = _MADISON.match(line)
             if match and _DEBIAN_NONFREE.search(" " + match.group(2) + " "):
                 branches.setdefault(match.group(1), [""])
+        ids = _DETECT_DEVICE.findall(detect_ids or "")
+        if branches and ids:
+            device_lists["nvidia-driver"] = sorted({_pci_id(h) for h in ids})
     else:
         for name, depends, aliases in _records(show):
             match = _UBUNTU_NAME.match(name)
@@ -82,7 +105,7 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
             suffix = (match.group(2) or "") + (match.group(3) or "")
             branches.setdefault(match.group(1), []).append(suffix)
             if aliases:
-                modaliases[name] = sorted({_pci_id(h) for h in _MODALIAS_DEVICE.findall(aliases)})
+                device_lists[name] = sorted({_pci_id(h) for h in _MODALIAS_DEVICE.findall(aliases)})
     nvidia_repo = sorted(
         {m.group(1) for m in map(_NVIDIA_REPO_NAME.match, map(str.strip, pkgnames or ())) if m},
         key=int,
@@ -97,7 +120,8 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
         "source": source,
         "transitional": transitional,
         "nvidia_repo": nvidia_repo,
-        "modaliases": modaliases,
+        "device_lists": device_lists,
+        "device_lists_from": "nvidia-detect" if distribution == "Debian" else "Modaliases",
     }
 
 
@@ -229,7 +253,7 @@ def nvidia_driver_choice(
     requested: "auto" or a branch; requested_open: "auto", True or False (Ubuntu; Debian's
     nvidia-driver is the proprietary flavour); today: "YYYY-MM" for the end-of-life dates;
     devices: the PCI device ids of the host's NVIDIA GPUs ("0x2335", the preflight's probe):
-    a package whose Modaliases leave one out cannot serve the host.
+    a package whose Modaliases (Debian: nvidia-detect's list) leave one out cannot serve the host.
     """
     result = {
         "branch": "",
@@ -314,7 +338,9 @@ def nvidia_driver_choice(
                 ),
             )
         flavours = [requested_open]
-    aliases = {name: set(ids) for name, ids in (packaged.get("modaliases") or {}).items()}
+    aliases = {name: set(ids) for name, ids in (packaged.get("device_lists") or {}).items()}
+    lists_from = packaged.get("device_lists_from", "Modaliases")
+    listed_in = _LISTED_IN[lists_from]
     # Without detected GPUs, or without any Modaliases to check them against, the first flavour
     # stands; with both, a branch falls back to the next flavour whose package lists the GPUs.
     candidates = flavours if devices and aliases else flavours[:1]
@@ -342,7 +368,7 @@ def nvidia_driver_choice(
             missing = unlisted(name)
             if not missing:
                 return want_open, True, why
-            why.append(f"{name} does not list {', '.join(missing)} in its Modaliases")
+            why.append(f"{name} does not list {', '.join(missing)} in {listed_in}")
         return candidates[0], False, why
 
     def rejects(branch):
@@ -388,16 +414,18 @@ def nvidia_driver_choice(
             ids = ", ".join(devices)
             if not serving:
                 modules_words = (
-                    f" with {_FLAVOUR[candidates[0]]} kernel modules" if len(flavours) == 1 else ""
+                    f" with {_FLAVOUR[candidates[0]]} kernel modules"
+                    if len(flavours) == 1 and distribution != "Debian"
+                    else ""
                 )
                 return (
-                    f"No packaged driver{modules_words} lists {ids} in its Modaliases: use a "
+                    f"No packaged driver{modules_words} lists {ids} in {listed_in}: use a "
                     "release of the distro that packages a driver for this GPU."
                 )
             if floor_from is not None and max(serving) < floor:
                 return (
                     f"{floor_from['what']} needs a driver >= {floor}, and the newest packaged "
-                    f"branch whose Modaliases list {ids} is {max(serving)}: no packaged driver "
+                    f"branch listing {ids} ({lists_from}) is {max(serving)}: no packaged driver "
                     f"runs both; {_OLDER_CUDA}."
                 )
         return _fix_hint(floor_from, floor, high)
@@ -456,15 +484,15 @@ def nvidia_driver_choice(
         why = (
             "apt lists no driver package yet"
             if packaged["source"] != "apt"
-            else f"{chosen_package} carries no Modaliases field"
+            else _NO_LIST[lists_from].format(chosen_package)
         )
         result["device_limit"] = f"none: {why}"
         reason.append(f"NVIDIA GPUs on the PCI bus: {ids}; no device limit applied: {why}")
     else:
-        result["device_limit"] = f"the Modaliases of {chosen_package}"
+        result["device_limit"] = _LIMIT_FROM[lists_from].format(chosen_package)
         reason.append(
-            f"NVIDIA GPUs on the PCI bus: {ids}, each listed in the Modaliases of "
-            f"{chosen_package} (the packages' Modaliases limit the branch and the modules)"
+            f"NVIDIA GPUs on the PCI bus: {ids}, each listed in {result['device_limit']} "
+            "(the packages' own lists of the GPUs they drive limit the choice)"
         )
     designation, eol, past = _branch_status(chosen, compat, today)
     if past:

@@ -420,7 +420,7 @@ _ALL_580 = ("580", "580-open", "580-server", "580-server-open")
     ],
 )
 def test_ubuntu_24_04_modaliases_as_the_archive_lists_them(device, listed_by) -> None:
-    lists = UBUNTU_24["modaliases"]
+    lists = UBUNTU_24["device_lists"]
     assert sorted(
         n.removeprefix("nvidia-driver-") for n, ids in lists.items() if device in ids
     ) == (sorted(listed_by))
@@ -428,10 +428,10 @@ def test_ubuntu_24_04_modaliases_as_the_archive_lists_them(device, listed_by) ->
 
 def test_only_real_branch_packages_carry_modaliases() -> None:
     # Transitional names (535, 570, 590 ...) carry none; every real branch package does.
-    assert sorted(UBUNTU_24["modaliases"]) == sorted(
+    assert sorted(UBUNTU_24["device_lists"]) == sorted(
         f"nvidia-driver-{b}{v}" for b, variants in UBUNTU_24["branches"].items() for v in variants
     )
-    assert "nvidia-driver-590" not in UBUNTU_24["modaliases"]
+    assert "nvidia-driver-590" not in UBUNTU_24["device_lists"]
 
 
 def test_modaliases_parsing_keeps_nvidia_ids_in_any_case() -> None:
@@ -441,7 +441,8 @@ def test_modaliases_parsing_keeps_nvidia_ids_in_any_case() -> None:
         "pci:v00008086d00001234sv*sd*bc03sc*i*, PCI:V000010DED00001E02SV*SD*BC03SC*I*)"
     )
     pk = packaged(["nvidia-driver-600-open"], show=show)
-    assert pk["modaliases"] == {"nvidia-driver-600-open": ["0x1e02", "0x2b85"]}
+    assert pk["device_lists"] == {"nvidia-driver-600-open": ["0x1e02", "0x2b85"]}
+    assert pk["device_lists_from"] == "Modaliases"
 
 
 @pytest.mark.parametrize(
@@ -477,7 +478,7 @@ def test_gtx_1080_gets_580_proprietary_and_says_why() -> None:
     ) in out["reason"]
     assert (
         "NVIDIA GPUs on the PCI bus: 0x1b80, each listed in the Modaliases of nvidia-driver-580 "
-        "(the packages' Modaliases limit the branch and the modules)"
+        "(the packages' own lists of the GPUs they drive limit the choice)"
     ) in out["reason"]
 
 
@@ -513,7 +514,7 @@ def test_k80_on_24_04_and_a_cuda_12_framework_cannot_meet() -> None:
         "nvidia-driver-580 does not list 0x102d in its Modaliases; 595: nvidia-driver-595-open "
         "does not list 0x102d in its Modaliases, nvidia-driver-595 does not list 0x102d in its "
         "Modaliases). tensorflow 2.21.0 needs a driver >= 525, and the newest packaged branch "
-        "whose Modaliases list 0x102d is 470: no packaged driver runs both; choose a build for "
+        "listing 0x102d (Modaliases) is 470: no packaged driver runs both; choose a build for "
         "an older CUDA (frameworks_jax_cuda_extra, frameworks_torch_index_url, or "
         "frameworks_tensorflow_variant=cpu)."
     )
@@ -624,11 +625,11 @@ def test_packages_without_modaliases_set_no_device_limit() -> None:
     out = choose(DEBIAN_12, distribution="Debian", devices=[GTX_1080])
     assert (out["package"], out["device_limit"]) == (
         "nvidia-driver",
-        "none: nvidia-driver carries no Modaliases field",
+        "none: no nvidia-detect list was read for nvidia-driver (apt-get download nvidia-detect)",
     )
     assert (
-        "NVIDIA GPUs on the PCI bus: 0x1b80; no device limit applied: nvidia-driver carries no "
-        "Modaliases field"
+        "NVIDIA GPUs on the PCI bus: 0x1b80; no device limit applied: no nvidia-detect list was "
+        "read for nvidia-driver (apt-get download nvidia-detect)"
     ) in out["reason"]
 
 
@@ -640,3 +641,57 @@ def test_device_ids_as_the_probe_or_a_person_writes_them(written) -> None:
 def test_device_id_that_is_not_hex() -> None:
     out = choose(UBUNTU_24, devices=["GH100"])
     assert out["error"] == "devices must be PCI device ids such as 0x2335: ['GH100']."
+
+
+# --- Debian: nvidia-detect's list of the GPUs its nvidia-driver drives --------------------
+# usr/share/nvidia/nvidia.ids of nvidia-detect 535.309.01-0+deb12u1 (bookworm-security
+# non-free) and 550.163.01-2 (trixie non-free), Debian archive, 2026-11-30.
+DEBIAN_12_IDS = (DATA / "debian-12-nvidia-detect-nvidia.ids").read_text()
+DEBIAN_13_IDS = (DATA / "debian-13-nvidia-detect-nvidia.ids").read_text()
+DEBIAN_12_LISTED = packaged([], DEBIAN_12_MADISON, "Debian", detect_ids=DEBIAN_12_IDS)
+DEBIAN_13_LISTED = packaged(
+    [],
+    [" nvidia-driver | 550.163.01-2 | http://mirror.example/d trixie/non-free amd64 Packages"],
+    "Debian",
+    detect_ids=DEBIAN_13_IDS,
+)
+
+
+def test_debian_nvidia_detect_list_is_read_for_nvidia_driver() -> None:
+    lists = DEBIAN_12_LISTED["device_lists"]
+    assert list(lists) == ["nvidia-driver"]
+    assert DEBIAN_12_LISTED["device_lists_from"] == "nvidia-detect"
+    # 535 drives the H100 (0x2330), not the H200, nor Blackwell, nor Kepler.
+    assert {GTX_980, GTX_1080, V100, T4, A40, "0x2330"} <= set(lists["nvidia-driver"])
+    assert not {K80, H200, RTX_5090, B200} & set(lists["nvidia-driver"])
+    assert H200 in DEBIAN_13_LISTED["device_lists"]["nvidia-driver"]
+
+
+def test_debian_12_serves_a_gtx_1080_from_nvidia_detect_list() -> None:
+    out = choose(DEBIAN_12_LISTED, distribution="Debian", devices=[GTX_1080], needs=TF)
+    assert (out["error"], out["branch"], out["package"]) == ("", "535", "nvidia-driver")
+    assert out["device_limit"] == "nvidia-detect's nvidia.ids for nvidia-driver"
+
+
+def test_debian_12_cannot_drive_an_h200_and_debian_13_can() -> None:
+    out = choose(DEBIAN_12_LISTED, distribution="Debian", devices=[H200])
+    assert out["error"] == (
+        "No packaged driver branch serves this host (535: nvidia-driver does not list 0x2335 "
+        "in nvidia-detect's nvidia.ids). No packaged driver lists 0x2335 in nvidia-detect's "
+        "nvidia.ids: use a release of the distro that packages a driver for this GPU."
+    )
+    out = choose(DEBIAN_13_LISTED, distribution="Debian", devices=[H200])
+    assert (out["error"], out["branch"]) == ("", "550")
+
+
+def test_debian_13_does_not_list_a_blackwell() -> None:
+    out = choose(DEBIAN_13_LISTED, distribution="Debian", devices=[RTX_5090])
+    assert "550: nvidia-driver does not list 0x2b85 in nvidia-detect's nvidia.ids" in out["error"]
+
+
+def test_nvidia_detect_list_without_a_non_free_branch_is_not_used() -> None:
+    # Non-free not enabled yet: the frozen list stands in, with no device limit.
+    pk = packaged([], [], "Debian", fallback=["535"], detect_ids=DEBIAN_12_IDS)
+    assert pk["device_lists"] == {}
+    out = choose(pk, distribution="Debian", devices=[H200])
+    assert (out["branch"], out["device_limit"]) == ("535", "none: apt lists no driver package yet")
