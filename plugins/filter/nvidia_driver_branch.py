@@ -1,10 +1,12 @@
 """Which NVIDIA driver branch, and which kernel modules, a host gets: pure logic, no I/O.
 
-The nvidia_driver role reads the facts on the host (apt's package names and versions) and
-from dlcheck/compat/compat.json (branch end-of-life dates, GPU generations, CUDA driver
-floors), and these filters decide:
+The nvidia_driver role reads the facts on the host (apt's package names, versions and
+Modaliases, Debian's nvidia-detect id list, the PCI ids of the GPUs) and from
+dlcheck/compat/compat.json (branch end-of-life dates, GPU generations, CUDA driver floors),
+and these filters decide:
 
-- nvidia_driver_packaged: apt's answers -> the branches the distro really packages.
+- nvidia_driver_packaged: apt's answers -> the branches the distro really packages, and the
+  GPUs each package lists.
 - nvidia_driver_cuda_needs: the framework builds being installed -> the CUDA majors they need.
 - nvidia_driver_choice: all of the above -> the branch, the module flavour, the package name,
   the reasons, the warnings, or one error naming what to change.
@@ -18,6 +20,23 @@ import re
 _UBUNTU_NAME = re.compile(r"^nvidia-driver-(\d+)(-server)?(-open)?$")
 # A dependency on another branch's metapackage marks a transitional package.
 _DRIVER_DEPENDENCY = re.compile(r"\bnvidia-driver-\d+(-server)?(-open)?\b")
+# Ubuntu's driver metapackages list the GPUs they drive in their Modaliases field, one alias per
+# PCI id under NVIDIA's vendor id 10DE: "nvidia(pci:v000010DEd00002335sv*sd*bc03sc*i*, ...)".
+_MODALIAS_DEVICE = re.compile(r"pci:v000010DEd0000([0-9A-F]{4})", re.IGNORECASE)
+# Debian's nvidia-detect lists the GPUs of its nvidia-driver in usr/share/nvidia/nvidia.ids,
+# one vendor+device id a line: "10DE2335".
+_DETECT_DEVICE = re.compile(r"^10DE([0-9A-F]{4})\s*$", re.IGNORECASE | re.MULTILINE)
+# Where a package's GPU list was read, as the messages name it: "<package> does not list <id>
+# in ...", and the device limit of the chosen package.
+_LISTED_IN = {"Modaliases": "its Modaliases", "nvidia-detect": "nvidia-detect's nvidia.ids"}
+_LIMIT_FROM = {
+    "Modaliases": "the Modaliases of {}",
+    "nvidia-detect": "nvidia-detect's nvidia.ids for {}",
+}
+_NO_LIST = {
+    "Modaliases": "{} carries no Modaliases field",
+    "nvidia-detect": "no nvidia-detect list was read for {} (apt-get download nvidia-detect)",
+}
 # NVIDIA's repository: cuda-drivers-<branch> (its pinned driver meta-packages).
 _NVIDIA_REPO_NAME = re.compile(r"^cuda-drivers-(\d+)$")
 # `apt-cache madison nvidia-driver`, one line per version:
@@ -27,6 +46,13 @@ _MADISON = re.compile(r"^\s*nvidia-driver\s*\|\s*(?:\d+:)?(\d+)\.[^|]*\|\s*(.*)$
 _DEBIAN_NONFREE = re.compile(r"\s\S+/non-free\s")
 # The designations auto may pick (NVIDIA's own words in compat.json's driver_branches).
 AUTO_DESIGNATIONS = ("production", "long term support")
+# The fix when the frameworks' CUDA needs a newer driver than the GPU can have.
+_OLDER_CUDA = (
+    "choose a build for an older CUDA (frameworks_jax_cuda_extra, "
+    "frameworks_torch_index_url, or frameworks_tensorflow_variant=cpu)"
+)
+# The kernel modules' names per nvidia_driver_open (compat.json's gpu_generations words).
+_FLAVOUR = {True: "open", False: "proprietary"}
 # Ubuntu's package suffix per (server, open).
 _SUFFIX = {
     (False, False): "",
@@ -36,8 +62,16 @@ _SUFFIX = {
 }
 
 
-def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback=(), show=""):
+def nvidia_driver_packaged(
+    pkgnames, madison=(), distribution="Ubuntu", fallback=(), show="", detect_ids=""
+):
     """The branches apt can install, as {"branches": {"580": [suffixes]}, "source": ..., ...}.
+
+    "device_lists" maps each package whose supported GPUs are known to the PCI device ids it
+    lists ({"nvidia-driver-580": ["0x1340", ...]}); "device_lists_from" says where they were
+    read: Ubuntu's packages' Modaliases, or (Debian) detect_ids, the nvidia.ids file of
+    nvidia-detect, built from the same source as nvidia-driver. A package absent from it is
+    not limited.
 
     pkgnames: `apt-cache pkgnames nvidia-driver-` and `... cuda-drivers-` lines.
     madison: `apt-cache madison nvidia-driver` lines (Debian).
@@ -50,13 +84,17 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
     """
     branches = {}
     transitional = {}
+    device_lists = {}
     if distribution == "Debian":
         for line in madison or ():
             match = _MADISON.match(line)
             if match and _DEBIAN_NONFREE.search(" " + match.group(2) + " "):
                 branches.setdefault(match.group(1), [""])
+        ids = _DETECT_DEVICE.findall(detect_ids or "")
+        if branches and ids:
+            device_lists["nvidia-driver"] = sorted({_pci_id(h) for h in ids})
     else:
-        for name, depends in _records(show):
+        for name, depends, aliases in _records(show):
             match = _UBUNTU_NAME.match(name)
             if not match:
                 continue
@@ -66,6 +104,8 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
                 continue
             suffix = (match.group(2) or "") + (match.group(3) or "")
             branches.setdefault(match.group(1), []).append(suffix)
+            if aliases:
+                device_lists[name] = sorted({_pci_id(h) for h in _MODALIAS_DEVICE.findall(aliases)})
     nvidia_repo = sorted(
         {m.group(1) for m in map(_NVIDIA_REPO_NAME.match, map(str.strip, pkgnames or ())) if m},
         key=int,
@@ -80,15 +120,22 @@ def nvidia_driver_packaged(pkgnames, madison=(), distribution="Ubuntu", fallback
         "source": source,
         "transitional": transitional,
         "nvidia_repo": nvidia_repo,
+        "device_lists": device_lists,
+        "device_lists_from": "nvidia-detect" if distribution == "Debian" else "Modaliases",
     }
 
 
 def _records(show):
-    """(Package, Depends) of each record of `apt-cache show` output."""
+    """(Package, Depends, Modaliases) of each record of `apt-cache show` output."""
     for record in re.split(r"\n\s*\n", show or ""):
         fields = dict(re.findall(r"^([A-Za-z-]+):[ \t]*(.*)$", record, re.M))
         if "Package" in fields:
-            yield fields["Package"].strip(), fields.get("Depends", "")
+            yield fields["Package"].strip(), fields.get("Depends", ""), fields.get("Modaliases", "")
+
+
+def _pci_id(value):
+    """A PCI device id as the probe and the messages write it: "0x2335"."""
+    return f"0x{int(str(value), 16):04x}"
 
 
 def _branch_key(item):
@@ -200,15 +247,32 @@ def nvidia_driver_choice(
     needs=(),
     today="",
     distribution="Ubuntu",
+    devices=(),
 ):
     """The branch and kernel modules for this host, with the reasons, or an error.
 
-    Returns {"branch", "open", "package", "reason": [..], "warnings": [..], "error": str}.
+    Returns {"branch", "open", "package", "devices", "device_limit", "reason": [..],
+    "warnings": [..], "error": str}.
     requested: "auto" or a branch; requested_open: "auto", True or False (Ubuntu; Debian's
-    nvidia-driver is the proprietary flavour); today: "YYYY-MM" for the end-of-life dates.
+    nvidia-driver is the proprietary flavour); today: "YYYY-MM" for the end-of-life dates;
+    devices: the PCI device ids of the host's NVIDIA GPUs ("0x2335", the preflight's probe):
+    a package whose Modaliases (Debian: nvidia-detect's list) leave one out cannot serve the host.
     """
-    result = {"branch": "", "open": False, "package": "", "reason": [], "warnings": []}
+    result = {
+        "branch": "",
+        "open": False,
+        "package": "",
+        "devices": [],
+        "device_limit": "",
+        "reason": [],
+        "warnings": [],
+    }
     reason = result["reason"]
+    try:
+        devices = sorted({_pci_id(d) for d in devices or ()})
+    except ValueError:
+        return dict(result, error=f"devices must be PCI device ids such as 0x2335: {devices}.")
+    result["devices"] = devices
     available = {int(b): v for b, v in packaged["branches"].items()}
     listed = ", ".join(str(b) for b in sorted(available)) or "none"
     origin = "apt" if packaged["source"] == "apt" else "the role's frozen list (apt knows none yet)"
@@ -253,7 +317,8 @@ def nvidia_driver_choice(
         if need_floor > floor:
             floor, floor_from = need_floor, need
 
-    # Kernel modules: what the GPUs allow, then what was asked for.
+    # Kernel module flavours (True: open) in order of preference: what the GPU generations
+    # allow, open first (NVIDIA's default for Turing and newer since 560), or what was asked for.
     if distribution == "Debian":
         if "proprietary" not in modules:
             return dict(
@@ -263,19 +328,11 @@ def nvidia_driver_choice(
                     "the proprietary ones. Use Ubuntu, or install the open modules by hand."
                 ),
             )
-        want_open = False
+        flavours = [False]
     elif requested_open == "auto":
-        want_open = "open" in modules
-        if modules == {"open", "proprietary"}:
-            reason.append("kernel modules: open (NVIDIA's default; every GPU given allows it)")
-        else:
-            reason.append(
-                f"kernel modules: {'open' if want_open else 'proprietary'} (the GPU needs it)"
-            )
+        flavours = [f for f in (True, False) if _FLAVOUR[f] in modules]
     else:
-        want_open = bool(requested_open)
-        flavour = "open" if want_open else "proprietary"
-        if flavour not in modules:
+        if _FLAVOUR[requested_open] not in modules:
             return dict(
                 result,
                 error=(
@@ -283,13 +340,44 @@ def nvidia_driver_choice(
                     f"{' or '.join(sorted(modules))} kernel modules. Set nvidia_driver_open: auto."
                 ),
             )
-    suffix = "" if distribution == "Debian" else _SUFFIX[(bool(server), want_open)]
+        flavours = [requested_open]
+    aliases = {name: set(ids) for name, ids in (packaged.get("device_lists") or {}).items()}
+    lists_from = packaged.get("device_lists_from", "Modaliases")
+    listed_in = _LISTED_IN[lists_from]
+    # Without detected GPUs, or without any Modaliases to check them against, the first flavour
+    # stands; with both, a branch falls back to the next flavour whose package lists the GPUs.
+    candidates = flavours if devices and aliases else flavours[:1]
+
+    def suffix(want_open):
+        return "" if distribution == "Debian" else _SUFFIX[(bool(server), want_open)]
+
+    def package(branch, want_open):
+        if distribution == "Debian":
+            return "nvidia-driver"
+        return f"nvidia-driver-{branch}{suffix(want_open)}"
+
+    def unlisted(name):
+        """The detected GPUs `name`'s Modaliases leave out; None when it carries no Modaliases."""
+        return None if name not in aliases else [d for d in devices if d not in aliases[name]]
+
+    def flavour(branch):
+        """(open?, whether its package serves the GPUs, why the flavours before it do not)."""
+        why = []
+        for want_open in candidates:
+            name = package(branch, want_open)
+            if suffix(want_open) not in available.get(branch, ()):
+                why.append(f"no package {name}")
+                continue
+            missing = unlisted(name)
+            if not missing:
+                return want_open, True, why
+            why.append(f"{name} does not list {', '.join(missing)} in {listed_in}")
+        return candidates[0], False, why
 
     def rejects(branch):
         """Why `branch` cannot serve this host (hard limits), or an empty list."""
-        why = []
-        if suffix not in available.get(branch, ()):
-            why.append(f"no package nvidia-driver-{branch}{suffix}")
+        _open, served, why = flavour(branch)
+        why = [] if served else list(why)
         if branch < low:
             why.append(f"older than {low}, the first for the GPU")
         if high is not None and branch > high:
@@ -297,6 +385,53 @@ def nvidia_driver_choice(
         if branch < floor:
             why.append(f"older than {floor}, which {floor_from['what']} needs")
         return why
+
+    def open_hint():
+        """ "Set nvidia_driver_open: auto ..." when the asked modules alone keep the GPUs out."""
+        if requested_open != "auto" and distribution != "Debian" and devices:
+            alternative = nvidia_driver_choice(
+                packaged,
+                compat,
+                requested=requested,
+                server=server,
+                generations=generations,
+                needs=needs,
+                today=today,
+                distribution=distribution,
+                devices=devices,
+            )
+            if not alternative["error"]:
+                return (
+                    f"Set nvidia_driver_open: auto (it would choose {alternative['package']}, "
+                    f"{'open' if alternative['open'] else 'proprietary'} kernel modules)."
+                )
+        return ""
+
+    def fix_hint():
+        """What to change when no branch serves the host."""
+        hint = open_hint()
+        if hint:
+            return hint
+        if devices and aliases:
+            serving = [b for b in available if flavour(b)[1]]
+            ids = ", ".join(devices)
+            if not serving:
+                modules_words = (
+                    f" with {_FLAVOUR[candidates[0]]} kernel modules"
+                    if len(flavours) == 1 and distribution != "Debian"
+                    else ""
+                )
+                return (
+                    f"No packaged driver{modules_words} lists {ids} in {listed_in}: use a "
+                    "release of the distro that packages a driver for this GPU."
+                )
+            if floor_from is not None and max(serving) < floor:
+                return (
+                    f"{floor_from['what']} needs a driver >= {floor}, and the newest packaged "
+                    f"branch listing {ids} ({lists_from}) is {max(serving)}: no packaged driver "
+                    f"runs both; {_OLDER_CUDA}."
+                )
+        return _fix_hint(floor_from, floor, high)
 
     if requested != "auto":
         branch = int(requested) if str(requested).isdigit() else -1
@@ -310,11 +445,12 @@ def nvidia_driver_choice(
             )
         why = rejects(branch)
         if why:
+            hint = open_hint()
             return dict(
                 result,
                 error=(
                     f"nvidia_driver_branch {branch} cannot serve this host: {'; '.join(why)}. "
-                    f"Choose another of {listed}, or auto."
+                    f"Choose another of {listed}, or auto." + (f" {hint}" if hint else "")
                 ),
             )
         chosen, how = branch, "nvidia_driver_branch"
@@ -326,7 +462,7 @@ def nvidia_driver_choice(
                 result,
                 error=(
                     f"No packaged driver branch serves this host ({details or 'none packaged'}). "
-                    + _fix_hint(floor_from, floor, high)
+                    + fix_hint()
                 ),
             )
         good = [b for b in fit if _supported(b, compat, today)]
@@ -338,6 +474,29 @@ def nvidia_driver_choice(
         else:
             chosen = fit[0]
             how = "auto: no packaged branch both fits and is supported; the newest that fits"
+    want_open, _served, passed_over = flavour(chosen)
+    chosen_package = package(chosen, want_open)
+    if distribution != "Debian" and requested_open == "auto":
+        listed_all = bool(devices) and unlisted(chosen_package) == []
+        reason.append(_modules_reason(want_open, modules, chosen_package, listed_all, passed_over))
+    ids = ", ".join(devices)
+    if not devices:
+        result["device_limit"] = "none: no NVIDIA GPU detected on the PCI bus"
+        reason.append("NVIDIA GPUs on the PCI bus: none detected, so no device limit applied")
+    elif packaged["source"] != "apt" or unlisted(chosen_package) is None:
+        why = (
+            "apt lists no driver package yet"
+            if packaged["source"] != "apt"
+            else _NO_LIST[lists_from].format(chosen_package)
+        )
+        result["device_limit"] = f"none: {why}"
+        reason.append(f"NVIDIA GPUs on the PCI bus: {ids}; no device limit applied: {why}")
+    else:
+        result["device_limit"] = _LIMIT_FROM[lists_from].format(chosen_package)
+        reason.append(
+            f"NVIDIA GPUs on the PCI bus: {ids}, each listed in {result['device_limit']} "
+            "(the packages' own lists of the GPUs they drive limit the choice)"
+        )
     designation, eol, past = _branch_status(chosen, compat, today)
     if past:
         since = f"since {eol}" if eol else "NVIDIA no longer lists it"
@@ -345,12 +504,23 @@ def nvidia_driver_choice(
             f"branch {chosen} is past its end of life ({since}, compat.json's driver_branches); "
             "the distro may still patch it. A newer release of the distro packages newer branches."
         )
-    result.update(branch=str(chosen), open=want_open)
-    result["package"] = (
-        "nvidia-driver" if distribution == "Debian" else f"nvidia-driver-{chosen}{suffix}"
-    )
+    result.update(branch=str(chosen), open=want_open, package=chosen_package)
     reason.append(f"chose {chosen} ({designation}{', end of life ' + eol if eol else ''}): {how}")
     return dict(result, error="")
+
+
+def _modules_reason(want_open, modules, chosen_package, listed_all, passed_over):
+    """Why auto took these kernel modules, for the reasons."""
+    if passed_over:
+        # Open was preferred, and its package is missing or leaves a detected GPU out.
+        return (
+            f"kernel modules: proprietary ({'; '.join(passed_over)}; {chosen_package} lists them)"
+        )
+    if want_open and modules == {"open", "proprietary"}:
+        if listed_all:
+            return f"kernel modules: open (NVIDIA's default; {chosen_package} lists every GPU)"
+        return "kernel modules: open (NVIDIA's default; every GPU given allows it)"
+    return f"kernel modules: {_FLAVOUR[want_open]} (the GPU needs it)"
 
 
 def _moved(requested, packaged):
@@ -378,10 +548,7 @@ def _supported(branch, compat, today):
 
 
 def _fix_hint(floor_from, floor, high):
-    older = (
-        "choose a build for an older CUDA (frameworks_jax_cuda_extra, "
-        "frameworks_torch_index_url, or frameworks_tensorflow_variant=cpu)"
-    )
+    older = _OLDER_CUDA
     if floor_from is not None and high is not None and floor > high:
         return (
             f"{floor_from['what']} needs a driver >= {floor}, and the GPU's last branch is "

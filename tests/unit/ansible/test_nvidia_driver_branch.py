@@ -46,7 +46,8 @@ def ubuntu(*branches: str, variants=("", "-open", "-server", "-server-open"), ex
 def ubuntu_release(version: str) -> dict:
     """Ubuntu `version` as apt answered on a fresh target, 2026-11-30: `apt-cache show
     --no-all-versions` of every name `apt-cache pkgnames nvidia-driver-` listed (Package,
-    Version, Depends and Description kept)."""
+    Version, Depends and Description kept; Modaliases added from the archive's Packages by
+    data/add_modaliases.py)."""
     show = (DATA / f"ubuntu-{version}-nvidia-driver-show.txt").read_text()
     names = [line.split()[1] for line in show.splitlines() if line.startswith("Package:")]
     return packaged(names, distribution="Ubuntu", show=show)
@@ -391,3 +392,314 @@ def test_open_switch_accepts_auto_and_booleans(value) -> None:
 def test_open_switch_rejects_anything_else() -> None:
     out = choose(UBUNTU_24, requested_open="maybe")
     assert out["error"] == "nvidia_driver_open must be auto, true or false."
+
+
+# --- the detected GPUs against the packages' Modaliases ----------------------------------
+# The fixtures carry the real Modaliases lines (Ubuntu archive, noble-updates restricted
+# Packages, 2026-11-30; jammy-updates and resolute-updates likewise; added by
+# data/add_modaliases.py). PCI ids: K80 0x102d, GTX 980 0x13c0, GTX 1080 0x1b80, V100 0x1db4,
+# T4 0x1eb8, A40 0x2235, H200 0x2335, RTX 5090 0x2b85, B200 0x2901.
+K80, GTX_980, GTX_1080, V100, T4, A40, H200, RTX_5090, B200 = (
+    "0x102d",
+    "0x13c0",
+    "0x1b80",
+    "0x1db4",
+    "0x1eb8",
+    "0x2235",
+    "0x2335",
+    "0x2b85",
+    "0x2901",
+)
+_ALL_580 = ("580", "580-open", "580-server", "580-server-open")
+
+
+@pytest.mark.parametrize(
+    ("device", "listed_by"),
+    [
+        (K80, ("470", "470-server")),
+        (GTX_980, ("470", "470-server", "580", "580-server")),
+        (GTX_1080, ("470", "470-server", "580", "580-server")),
+        (V100, ("470", "470-server", "580", "580-server")),
+        (T4, ("470", "470-server", *_ALL_580, "595", "595-open")),
+        (A40, ("470", "470-server", *_ALL_580, "595", "595-open")),
+        (H200, (*_ALL_580, "595", "595-open")),
+        (RTX_5090, (*_ALL_580, "595", "595-open")),
+        (B200, (*_ALL_580, "595", "595-open")),
+    ],
+)
+def test_ubuntu_24_04_modaliases_as_the_archive_lists_them(device, listed_by) -> None:
+    lists = UBUNTU_24["device_lists"]
+    assert sorted(
+        n.removeprefix("nvidia-driver-") for n, ids in lists.items() if device in ids
+    ) == (sorted(listed_by))
+
+
+def test_only_real_branch_packages_carry_modaliases() -> None:
+    # Transitional names (535, 570, 590 ...) carry none; every real branch package does.
+    assert sorted(UBUNTU_24["device_lists"]) == sorted(
+        f"nvidia-driver-{b}{v}" for b, variants in UBUNTU_24["branches"].items() for v in variants
+    )
+    assert "nvidia-driver-590" not in UBUNTU_24["device_lists"]
+
+
+def test_modaliases_parsing_keeps_nvidia_ids_in_any_case() -> None:
+    show = (
+        "Package: nvidia-driver-600-open\nDepends: nvidia-dkms-600-open\n"
+        "Modaliases: nvidia(pci:v000010ded00002B85sv*sd*bc03sc*i*, "
+        "pci:v00008086d00001234sv*sd*bc03sc*i*, PCI:V000010DED00001E02SV*SD*BC03SC*I*)"
+    )
+    pk = packaged(["nvidia-driver-600-open"], show=show)
+    assert pk["device_lists"] == {"nvidia-driver-600-open": ["0x1e02", "0x2b85"]}
+    assert pk["device_lists_from"] == "Modaliases"
+
+
+@pytest.mark.parametrize(
+    ("release", "devices", "package"),
+    [
+        (UBUNTU_24, [H200], "nvidia-driver-595-open"),
+        (UBUNTU_24, [RTX_5090], "nvidia-driver-595-open"),
+        (UBUNTU_24, [B200], "nvidia-driver-595-open"),
+        (UBUNTU_24, [T4], "nvidia-driver-595-open"),
+        (UBUNTU_24, [A40], "nvidia-driver-595-open"),
+        (UBUNTU_24, [GTX_980], "nvidia-driver-580"),
+        (UBUNTU_24, [GTX_1080], "nvidia-driver-580"),
+        (UBUNTU_24, [V100], "nvidia-driver-580"),
+        (UBUNTU_22, [H200], "nvidia-driver-580-open"),
+        (UBUNTU_22, [GTX_1080], "nvidia-driver-580"),
+        (UBUNTU_26, [B200], "nvidia-driver-595-open"),
+        (UBUNTU_26, [V100], "nvidia-driver-580"),
+    ],
+)
+def test_auto_serves_the_detected_gpus(release, devices, package) -> None:
+    out = choose(release, devices=devices, needs=TF)
+    assert (out["error"], out["package"]) == ("", package)
+    assert out["devices"] == devices
+    assert out["device_limit"] == f"the Modaliases of {package}"
+
+
+def test_gtx_1080_gets_580_proprietary_and_says_why() -> None:
+    out = choose(UBUNTU_24, devices=[GTX_1080], needs=TF)
+    assert (out["branch"], out["open"], out["package"]) == ("580", False, "nvidia-driver-580")
+    assert (
+        "kernel modules: proprietary (nvidia-driver-580-open does not list 0x1b80 in its "
+        "Modaliases; nvidia-driver-580 lists them)"
+    ) in out["reason"]
+    assert (
+        "NVIDIA GPUs on the PCI bus: 0x1b80, each listed in the Modaliases of nvidia-driver-580 "
+        "(the packages' own lists of the GPUs they drive limit the choice)"
+    ) in out["reason"]
+
+
+def test_h200_gets_595_open() -> None:
+    out = choose(UBUNTU_24, devices=[H200], needs=TF + TORCH_13)
+    assert (out["branch"], out["open"], out["package"]) == ("595", True, "nvidia-driver-595-open")
+    assert (
+        "kernel modules: open (NVIDIA's default; nvidia-driver-595-open lists every GPU)"
+        in (out["reason"])
+    )
+
+
+def test_mixed_turing_and_pascal_meet_at_580_proprietary() -> None:
+    out = choose(UBUNTU_24, devices=[T4, GTX_1080], needs=TF)
+    assert (out["branch"], out["open"], out["package"]) == ("580", False, "nvidia-driver-580")
+    assert out["devices"] == [GTX_1080, T4]
+
+
+def test_server_flavour_serves_the_detected_gpu() -> None:
+    # 24.04 packages no 595-server: the newest -server package listing the H200 is 580's.
+    out = choose(UBUNTU_24, devices=[H200], server=True)
+    assert out["package"] == "nvidia-driver-580-server-open"
+    out = choose(UBUNTU_24, devices=[GTX_1080], server=True)
+    assert out["package"] == "nvidia-driver-580-server"
+
+
+def test_k80_on_24_04_and_a_cuda_12_framework_cannot_meet() -> None:
+    out = choose(UBUNTU_24, devices=[K80], needs=TF)
+    assert out["branch"] == ""
+    assert out["error"] == (
+        "No packaged driver branch serves this host (470: older than 525, which tensorflow "
+        "2.21.0 needs; 580: nvidia-driver-580-open does not list 0x102d in its Modaliases, "
+        "nvidia-driver-580 does not list 0x102d in its Modaliases; 595: nvidia-driver-595-open "
+        "does not list 0x102d in its Modaliases, nvidia-driver-595 does not list 0x102d in its "
+        "Modaliases). tensorflow 2.21.0 needs a driver >= 525, and the newest packaged branch "
+        "listing 0x102d (Modaliases) is 470: no packaged driver runs both; choose a build for "
+        "an older CUDA (frameworks_jax_cuda_extra, frameworks_torch_index_url, or "
+        "frameworks_tensorflow_variant=cpu)."
+    )
+
+
+def test_k80_on_24_04_without_gpu_frameworks_gets_470_past_its_end_of_life() -> None:
+    out = choose(UBUNTU_24, devices=[K80])
+    assert (out["branch"], out["open"], out["package"]) == ("470", False, "nvidia-driver-470")
+    assert (
+        "kernel modules: proprietary (no package nvidia-driver-470-open; nvidia-driver-470 "
+        "lists them)"
+    ) in out["reason"]
+    assert any("470 is past its end of life" in w for w in out["warnings"])
+
+
+def test_k80_on_26_04_is_listed_by_no_package() -> None:
+    out = choose(UBUNTU_26, devices=[K80])
+    assert "580: nvidia-driver-580-open does not list 0x102d in its Modaliases" in out["error"]
+    assert out["error"].endswith(
+        "No packaged driver lists 0x102d in its Modaliases: use a release of the distro that "
+        "packages a driver for this GPU."
+    )
+
+
+def test_explicit_branch_whose_packages_drop_the_detected_gpu() -> None:
+    out = choose(UBUNTU_24, requested="595", devices=[GTX_1080])
+    assert out["error"] == (
+        "nvidia_driver_branch 595 cannot serve this host: nvidia-driver-595-open does not list "
+        "0x1b80 in its Modaliases; nvidia-driver-595 does not list 0x1b80 in its Modaliases. "
+        "Choose another of 470, 580, 595, or auto."
+    )
+
+
+def test_open_asked_for_a_gpu_only_proprietary_packages_list() -> None:
+    out = choose(UBUNTU_24, requested_open=True, devices=[GTX_1080])
+    assert "580: nvidia-driver-580-open does not list 0x1b80 in its Modaliases" in out["error"]
+    assert "470: no package nvidia-driver-470-open" in out["error"]
+    assert out["error"].endswith(
+        "Set nvidia_driver_open: auto (it would choose nvidia-driver-580, proprietary kernel "
+        "modules)."
+    )
+    out = choose(UBUNTU_24, requested="580", requested_open=True, devices=[GTX_1080])
+    assert out["error"].startswith(
+        "nvidia_driver_branch 580 cannot serve this host: nvidia-driver-580-open does not list "
+        "0x1b80 in its Modaliases."
+    )
+    assert "Set nvidia_driver_open: auto (it would choose nvidia-driver-580," in out["error"]
+
+
+def test_open_asked_where_no_open_package_lists_the_gpu_and_auto_cannot_help() -> None:
+    out = choose(UBUNTU_26, requested_open=True, devices=[K80])
+    assert out["error"].endswith(
+        "No packaged driver with open kernel modules lists 0x102d in its Modaliases: use a "
+        "release of the distro that packages a driver for this GPU."
+    )
+
+
+def test_generations_and_modaliases_both_limit() -> None:
+    # Ubuntu's proprietary 595 lists the RTX 5090; only the generation says Blackwell needs open.
+    out = choose(UBUNTU_24, devices=[RTX_5090], requested_open=False)
+    assert out["package"] == "nvidia-driver-595"
+    out = choose(UBUNTU_24, devices=[RTX_5090], requested_open=False, generations=["Blackwell"])
+    assert out["error"] == (
+        "nvidia_driver_open is False, but the GPU needs open kernel modules. "
+        "Set nvidia_driver_open: auto."
+    )
+    out = choose(UBUNTU_24, devices=[RTX_5090], generations=["Blackwell"], needs=TORCH_13)
+    assert out["package"] == "nvidia-driver-595-open"
+    assert any(r.startswith("Blackwell GPU") for r in out["reason"])
+    # The generation's last branch and the packages' lists together: Volta's 580 drops 595.
+    out = choose(UBUNTU_24, devices=[V100], generations=["Volta"], requested="595")
+    assert "nvidia-driver-595 does not list 0x1db4 in its Modaliases" in out["error"]
+    assert "newer than 580, the last for the GPU" in out["error"]
+
+
+@pytest.mark.parametrize(
+    ("release", "package"),
+    [
+        (UBUNTU_22, "nvidia-driver-580-open"),
+        (UBUNTU_24, "nvidia-driver-595-open"),
+        (UBUNTU_26, "nvidia-driver-595-open"),
+    ],
+)
+def test_no_detected_gpu_leaves_the_choice_as_before(release, package) -> None:
+    # A CPU host, or preflight_gpu_force on a host without a GPU: no device limit.
+    out = choose(release, needs=TF, devices=[])
+    assert (out["error"], out["package"], out["devices"]) == ("", package, [])
+    assert out["device_limit"] == "none: no NVIDIA GPU detected on the PCI bus"
+    assert (
+        "NVIDIA GPUs on the PCI bus: none detected, so no device limit applied" in (out["reason"])
+    )
+
+
+def test_no_gpu_and_no_open_variant_still_names_the_missing_package() -> None:
+    out = choose(ubuntu("470", variants=("",)), requested="470")
+    assert "no package nvidia-driver-470-open" in out["error"]
+
+
+def test_packages_without_modaliases_set_no_device_limit() -> None:
+    # The frozen fallback list, and packages that carry no Modaliases field (NVIDIA's, Debian's).
+    fallback = packaged([], distribution="Ubuntu", fallback=["580", "595"])
+    out = choose(fallback, devices=[GTX_1080])
+    assert out["package"] == "nvidia-driver-595-open"
+    assert out["device_limit"] == "none: apt lists no driver package yet"
+    out = choose(ubuntu("580", "595"), devices=[GTX_1080])
+    assert out["package"] == "nvidia-driver-595-open"
+    assert out["device_limit"] == "none: nvidia-driver-595-open carries no Modaliases field"
+    out = choose(DEBIAN_12, distribution="Debian", devices=[GTX_1080])
+    assert (out["package"], out["device_limit"]) == (
+        "nvidia-driver",
+        "none: no nvidia-detect list was read for nvidia-driver (apt-get download nvidia-detect)",
+    )
+    assert (
+        "NVIDIA GPUs on the PCI bus: 0x1b80; no device limit applied: no nvidia-detect list was "
+        "read for nvidia-driver (apt-get download nvidia-detect)"
+    ) in out["reason"]
+
+
+@pytest.mark.parametrize("written", ["0x2335", "0X2335", "2335"])
+def test_device_ids_as_the_probe_or_a_person_writes_them(written) -> None:
+    assert choose(UBUNTU_24, devices=[written])["devices"] == [H200]
+
+
+def test_device_id_that_is_not_hex() -> None:
+    out = choose(UBUNTU_24, devices=["GH100"])
+    assert out["error"] == "devices must be PCI device ids such as 0x2335: ['GH100']."
+
+
+# --- Debian: nvidia-detect's list of the GPUs its nvidia-driver drives --------------------
+# usr/share/nvidia/nvidia.ids of nvidia-detect 535.309.01-0+deb12u1 (bookworm-security
+# non-free) and 550.163.01-2 (trixie non-free), Debian archive, 2026-11-30.
+DEBIAN_12_IDS = (DATA / "debian-12-nvidia-detect-nvidia.ids").read_text()
+DEBIAN_13_IDS = (DATA / "debian-13-nvidia-detect-nvidia.ids").read_text()
+DEBIAN_12_LISTED = packaged([], DEBIAN_12_MADISON, "Debian", detect_ids=DEBIAN_12_IDS)
+DEBIAN_13_LISTED = packaged(
+    [],
+    [" nvidia-driver | 550.163.01-2 | http://mirror.example/d trixie/non-free amd64 Packages"],
+    "Debian",
+    detect_ids=DEBIAN_13_IDS,
+)
+
+
+def test_debian_nvidia_detect_list_is_read_for_nvidia_driver() -> None:
+    lists = DEBIAN_12_LISTED["device_lists"]
+    assert list(lists) == ["nvidia-driver"]
+    assert DEBIAN_12_LISTED["device_lists_from"] == "nvidia-detect"
+    # 535 drives the H100 (0x2330), not the H200, nor Blackwell, nor Kepler.
+    assert {GTX_980, GTX_1080, V100, T4, A40, "0x2330"} <= set(lists["nvidia-driver"])
+    assert not {K80, H200, RTX_5090, B200} & set(lists["nvidia-driver"])
+    assert H200 in DEBIAN_13_LISTED["device_lists"]["nvidia-driver"]
+
+
+def test_debian_12_serves_a_gtx_1080_from_nvidia_detect_list() -> None:
+    out = choose(DEBIAN_12_LISTED, distribution="Debian", devices=[GTX_1080], needs=TF)
+    assert (out["error"], out["branch"], out["package"]) == ("", "535", "nvidia-driver")
+    assert out["device_limit"] == "nvidia-detect's nvidia.ids for nvidia-driver"
+
+
+def test_debian_12_cannot_drive_an_h200_and_debian_13_can() -> None:
+    out = choose(DEBIAN_12_LISTED, distribution="Debian", devices=[H200])
+    assert out["error"] == (
+        "No packaged driver branch serves this host (535: nvidia-driver does not list 0x2335 "
+        "in nvidia-detect's nvidia.ids). No packaged driver lists 0x2335 in nvidia-detect's "
+        "nvidia.ids: use a release of the distro that packages a driver for this GPU."
+    )
+    out = choose(DEBIAN_13_LISTED, distribution="Debian", devices=[H200])
+    assert (out["error"], out["branch"]) == ("", "550")
+
+
+def test_debian_13_does_not_list_a_blackwell() -> None:
+    out = choose(DEBIAN_13_LISTED, distribution="Debian", devices=[RTX_5090])
+    assert "550: nvidia-driver does not list 0x2b85 in nvidia-detect's nvidia.ids" in out["error"]
+
+
+def test_nvidia_detect_list_without_a_non_free_branch_is_not_used() -> None:
+    # Non-free not enabled yet: the frozen list stands in, with no device limit.
+    pk = packaged([], [], "Debian", fallback=["535"], detect_ids=DEBIAN_12_IDS)
+    assert pk["device_lists"] == {}
+    out = choose(pk, distribution="Debian", devices=[H200])
+    assert (out["branch"], out["device_limit"]) == ("535", "none: apt lists no driver package yet")
