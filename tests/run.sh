@@ -29,8 +29,8 @@ python=${PYTHON:-python3}
 export PATH="$repo/.venv/bin:$PATH"
 
 stage "lint: ruff, yamllint, ansible-lint"
-ruff check dlcheck tests benchmarks
-ruff format --check dlcheck tests benchmarks
+ruff check dlcheck tests benchmarks plugins roles
+ruff format --check dlcheck tests benchmarks plugins roles
 yamllint -s .
 ansible-lint --profile production --offline playbooks/ roles/ galaxy.yml meta/
 

@@ -8,6 +8,7 @@ every file, so it stops as soon as free plus used reaches NEED_GIB (at once on a
 room to spare); without NEED_GIB it counts everything.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,8 +28,7 @@ if path == wanted and os.path.isdir(wanted):
         if free + used >= need:
             break
         for name in files:
-            try:
+            # A file removed while we walked holds nothing now.
+            with contextlib.suppress(OSError):
                 used += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                pass  # removed while we walked: it holds nothing now
 print(json.dumps({"path": path, "free": free, "used": used}))
