@@ -8,12 +8,10 @@ fingerprints are temporary directories (the venv's bin/dlcheck is this repositor
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-from test_preflight import REPO
+from test_preflight import run_local_playbook
 
 BIN = Path(sys.executable).parent
 REUSED = ": nothing it judges has changed since;"
@@ -44,17 +42,7 @@ def converge_doctor(tmp_path: Path, **extra: object) -> str:
         **extra,
     }
     (tmp_path / "state").mkdir(exist_ok=True)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env.pop("ANSIBLE_STDOUT_CALLBACK", None)
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", "inventory/localhost.yml", str(playbook)]
-        + ["-e", json.dumps(variables)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_local_playbook(playbook, "-e", json.dumps(variables))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 

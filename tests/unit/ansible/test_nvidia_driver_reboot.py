@@ -9,15 +9,12 @@ module's version file moved into a temporary directory (this machine has no NVID
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_preflight import REPO, _has_nvidia_gpu, flat, run_preflight
+from test_preflight import _has_nvidia_gpu, flat, run_local_playbook, run_preflight
 
-PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 MESSAGE = "REBOOT PENDING on localhost: an earlier run changed the NVIDIA driver"
 GPU_FORCED = ("preflight_gpu_force=true", "preflight_check_disk=false")
 
@@ -78,16 +75,7 @@ def reboot_state(tmp_path: Path, loaded: str | None) -> bool:
         "__nvidia_driver_module_version_file": str(version_file),
         "nvidia_driver_chosen": {"package": "bash"},
     }
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env.pop("ANSIBLE_STDOUT_CALLBACK", None)
-    proc = subprocess.run(
-        [str(PLAYBOOK), "-i", "inventory/localhost.yml", str(playbook), "-e", json.dumps(extra)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_local_playbook(playbook, "-e", json.dumps(extra))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for answer in ("true", "false"):
         if f"PENDING={answer}" in proc.stdout:

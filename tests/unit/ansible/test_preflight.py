@@ -35,17 +35,23 @@ def _has_nvidia_gpu() -> bool:
     return False
 
 
-def run_preflight(*extra: str) -> tuple[int, str, dict[str, int]]:
-    """Run the preflight play in --check mode; return (rc, output, recap counts)."""
+def run_local_playbook(playbook: str | Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook on this machine with the repository's settings and plain output."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     env.pop("ANSIBLE_STDOUT_CALLBACK", None)
-    cmd = [str(PLAYBOOK), "-i", "inventory/localhost.yml", "playbooks/site.yml"]
+    cmd = [str(PLAYBOOK), "-i", "inventory/localhost.yml", str(playbook), *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def run_preflight(*extra: str) -> tuple[int, str, dict[str, int]]:
+    """Run the preflight play in --check mode; return (rc, output, recap counts)."""
+    cmd = []
     cmd += ["--check", "--tags", "preflight"]
     # The preflight only reads, so it needs neither root nor sudo (which a bare CI host may lack).
     cmd += ["-e", "ansible_become=false"]
     for item in extra:
         cmd += ["-e", item]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = run_local_playbook("playbooks/site.yml", *cmd)
     output = proc.stdout + proc.stderr
     match = RECAP.search(output)
     assert match, f"no PLAY RECAP in the output:\n{output[-3000:]}"
