@@ -150,6 +150,12 @@ def variable_problems(given, options):
     return problems
 
 
+def variable_values(given, options, ignore=()):
+    """{name: value} of the options that `given` (a host's variables) sets, but those in
+    `ignore`: the inputs a converge rests on, for preflight's record of the last one."""
+    return {name: given[name] for name in sorted(options) if name in given and name not in ignore}
+
+
 def near_misses(names, options, prefixes):
     """[{"name", "match", "retired"}] per name with one of `prefixes` that is no option but
     close to one, or that is a retired option (then "match" is what to set instead)."""
@@ -173,5 +179,6 @@ class FilterModule:
         return {
             "variable_options": variable_options,
             "variable_problems": variable_problems,
+            "variable_values": variable_values,
             "near_misses": near_misses,
         }

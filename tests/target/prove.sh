@@ -159,9 +159,11 @@ if [ -n "${DLSTATION_PROVE_MEASURE:-}" ]; then
   bash "$here/measure.sh" "$work" "$DLSTATION_PROVE_MEASURE" "$venv"
 fi
 
+# The second converge and --check run every role (dlstation_converge_reuse=false): the roles
+# themselves must find nothing to do. A third, plain run then must end after the preflight.
 say "second converge: must change nothing"
 rc=0
-timed second_converge playbook converge-2.log || rc=$?
+timed second_converge playbook converge-2.log -e dlstation_converge_reuse=false || rc=$?
 # Nothing the doctor judges changed since the first converge: its verdict is reused, not re-run.
 python3 "$here/recap.py" "$work/logs/converge-2.log" --changed 0 \
   --skipped "dlcheck : Run dlcheck doctor" ||
@@ -169,8 +171,17 @@ python3 "$here/recap.py" "$work/logs/converge-2.log" --changed 0 \
 
 say "check mode on the converged host: must report no changes"
 rc=0
-timed check_mode playbook check.log --check --diff || rc=$?
+timed check_mode playbook check.log --check --diff -e dlstation_converge_reuse=false || rc=$?
 python3 "$here/recap.py" "$work/logs/check.log" --changed 0 || fail "check mode (exit $rc)"
+
+say "a re-run with nothing to do: must end after the preflight"
+rc=0
+timed rerun playbook rerun.log || rc=$?
+python3 "$here/recap.py" "$work/logs/rerun.log" --changed 0 \
+  --absent "Check each role's variables and preconditions" \
+  --absent "dlcheck : Run dlcheck doctor" || fail "the re-run (exit $rc)"
+grep -q 'Nothing changed since the converge of' "$work/logs/rerun.log" ||
+  fail "the re-run did not find the last converge's record"
 
 say "testinfra suite"
 # --gpu=no: the target got the CPU profile (preflight_gpu_disable), whatever /sys shows.

@@ -1,10 +1,12 @@
 """Read an ansible-playbook log: the PLAY RECAP counts, and which tasks changed or failed.
 
     python tests/target/recap.py LOG [--changed N] [--allow-failed] [--skipped TASK]...
+                                     [--absent TASK]...
 
 Exits 1, naming the tasks, when a host failed or was unreachable (unless --allow-failed),
-when --changed is given and a host's changed count differs from it, or when a TASK given
-with --skipped ran anywhere (or is not in the log at all: a renamed task must not pass).
+when --changed is given and a host's changed count differs from it, when a TASK given
+with --skipped ran anywhere (or is not in the log at all: a renamed task must not pass), or
+when a TASK given with --absent is in the log (the play ended before it).
 """
 
 from __future__ import annotations
@@ -98,6 +100,14 @@ def not_skipped(text: str, task: str) -> list[str]:
     return problems
 
 
+def present(text: str, task: str) -> list[str]:
+    """Problems with a task that must not be in the log at all."""
+    header = f"TASK [{task}] "
+    if any(line.startswith(header) for line in _ANSI.sub("", text).splitlines()):
+        return [f"task {task!r} is in the log, expected the play to end before it"]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
@@ -105,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-failed", action="store_true", help="do not judge failed/unreachable")
     ap.add_argument(
         "--skipped", action="append", default=[], metavar="TASK", help="a task that must not run"
+    )
+    ap.add_argument(
+        "--absent", action="append", default=[], metavar="TASK", help="a task that must not come up"
     )
     args = ap.parse_args(argv)
     with open(args.log, encoding="utf-8", errors="replace") as f:
@@ -120,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = check(recaps, args.changed, args.allow_failed)
     for task in args.skipped:
         problems += not_skipped(text, task)
+    for task in args.absent:
+        problems += present(text, task)
     for p in problems:
         print(f"recap: {p}", file=sys.stderr)
     return 1 if problems else 0

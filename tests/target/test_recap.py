@@ -114,3 +114,14 @@ def test_skipped_tasks_are_checked_by_name(logs: dict[str, str], tmp_path: Path)
     log.write_text(logs["ok"])
     assert recap.main([str(log), "--skipped", "Break when asked"]) == 0
     assert recap.main([str(log), "--skipped", "Look around"]) == 1
+
+
+def test_absent_tasks_are_checked_by_name(logs: dict[str, str], tmp_path: Path) -> None:
+    # A play that ends early (meta: end_host) leaves the later tasks out of the log.
+    assert recap.present(logs["ok"], "Never in this play") == []
+    came = recap.present(logs["ok"], "Look around")
+    assert came and "expected the play to end before it" in came[0]
+    log = tmp_path / "run.log"
+    log.write_text(logs["ok"])
+    assert recap.main([str(log), "--absent", "Never in this play"]) == 0
+    assert recap.main([str(log), "--absent", "Look around"]) == 1
