@@ -33,6 +33,25 @@ def test_venv_is_not_world_writable(host, venv: str) -> None:
     assert not host.file(venv).mode & 0o002
 
 
+# Every source file in site-packages and whether its bytecode is there (python_env compiles the
+# venv after pip, which installs with --no-compile): [sources, without bytecode, first few].
+BYTECODE = """
+import importlib.util, json, os, sysconfig
+root = sysconfig.get_paths()["purelib"]
+sources = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")]
+missing = [p for p in sources if not os.path.exists(importlib.util.cache_from_source(p))]
+print(json.dumps([len(sources), len(missing), missing[:5]]))
+"""
+
+
+def test_venv_is_compiled_to_bytecode(host, py: str) -> None:
+    # Without bytecode every user's import would compile again (the venv is not theirs to
+    # write). A few files may not compile at all (sources for other Pythons); pip skips them too.
+    sources, missing, some = json.loads(run_ok(host, f"{py} -c %s", BYTECODE).stdout)
+    assert sources > 1000, f"only {sources} Python files in site-packages"
+    assert missing <= sources // 100, f"{missing} of {sources} without bytecode, e.g. {some}"
+
+
 @pytest.mark.parametrize("module", LIBRARIES)
 def test_library_imports(host, py: str, module: str) -> None:
     out = run_ok(host, f"{py} -c %s %s", IMPORT, module).stdout
