@@ -174,14 +174,25 @@ rc=0
 timed check_mode playbook check.log --check --diff -e dlstation_converge_reuse=false || rc=$?
 python3 "$here/recap.py" "$work/logs/check.log" --changed 0 || fail "check mode (exit $rc)"
 
-say "a re-run with nothing to do: must end after the preflight"
 rc=0
-timed rerun playbook rerun.log || rc=$?
-python3 "$here/recap.py" "$work/logs/rerun.log" --changed 0 \
-  --absent "Check each role's variables and preconditions" \
-  --absent "dlcheck : Run dlcheck doctor" || fail "the re-run (exit $rc)"
-grep -q 'Nothing changed since the converge of' "$work/logs/rerun.log" ||
-  fail "the re-run did not find the last converge's record"
+if [ "$profile" = gpu ]; then
+  # The stand-in driver's module never loads here: a reboot stays pending, a pending reboot
+  # leaves no record, and every run must run the roles and say so again.
+  say "a re-run with a reboot pending: must run the roles and say so again"
+  timed rerun playbook rerun.log || rc=$?
+  python3 "$here/recap.py" "$work/logs/rerun.log" --changed 0 || fail "the re-run (exit $rc)"
+  grep -q 'The roles run: no converge on record' "$work/logs/rerun.log" &&
+    grep -q 'REBOOT PENDING' "$work/logs/rerun.log" ||
+    fail "the re-run with a reboot pending did not run the roles, or did not say so"
+else
+  say "a re-run with nothing to do: must end after the preflight"
+  timed rerun playbook rerun.log || rc=$?
+  python3 "$here/recap.py" "$work/logs/rerun.log" --changed 0 \
+    --absent "Check each role's variables and preconditions" \
+    --absent "dlcheck : Run dlcheck doctor" || fail "the re-run (exit $rc)"
+  grep -q 'Nothing changed since the converge of' "$work/logs/rerun.log" ||
+    fail "the re-run did not find the last converge's record"
+fi
 
 say "testinfra suite"
 # --gpu=no: the target got the CPU profile (preflight_gpu_disable), whatever /sys shows.
