@@ -64,8 +64,12 @@ def test_second_run_takes_the_verdict_and_a_change_runs_it_again(tmp_path: Path)
     assert not ran(second) and REUSED in second
     assert stamp[3].strip() in second.replace("\n", " ")
 
+    # Bytecode (python_env's compile, still running during the doctor) changes nothing judged.
+    site_packages = tmp_path / "venv" / "lib" / "python3" / "site-packages"
+    (site_packages / "__pycache__").mkdir()
+    assert not ran(converge_doctor(tmp_path))
     # A package added to the venv changes what the doctor would judge.
-    (tmp_path / "venv" / "lib" / "python3" / "site-packages" / "new_package").mkdir()
+    (site_packages / "new_package").mkdir()
     assert ran(converge_doctor(tmp_path))
     # Other doctor arguments judge other things.
     assert ran(converge_doctor(tmp_path, dlcheck_doctor_args=["--no-frameworks", "--redact"]))
