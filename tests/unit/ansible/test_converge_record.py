@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -147,6 +148,18 @@ def test_the_roles_tasks_end_a_run_with_nothing_to_do(tmp_path: Path) -> None:
     assert "Record this converge" in checked and NOTHING not in converge(tmp_path, "--check")
     assert f"{RUN}{tmp_path / 'venv'}" in converge(tmp_path)
     assert NOTHING in converge(tmp_path)
+
+    # What dlcheck's wheel is built from counts as code (its README is the wheel's description).
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO / "dlcheck", source / "dlcheck", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    assert f"{RUN}the variables, the code" in converge(tmp_path, dlcheck_source_dir=str(source))
+    assert NOTHING in converge(tmp_path, dlcheck_source_dir=str(source))
+    (source / "README.md").write_text("# dlcheck, described otherwise\n")
+    assert f"{RUN}the variables, the code" in converge(tmp_path, dlcheck_source_dir=str(source))
 
     # --tags and --skip-tags run what they name: no comparison, no record.
     tagged = converge(tmp_path, "--tags", "all,frameworks")
