@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from test_preflight import REPO, run_local_playbook
+from test_preflight import REPO, role_playbook, run_local_playbook
 
 VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
 SCRIPT = VARS["__preflight_unchanged_sh"]
@@ -94,14 +94,8 @@ def test_a_corrupt_record_is_no_record(tmp_path: Path) -> None:
 
 def converge(tmp_path: Path, *args: str, **extra: object) -> str:
     """unchanged.yml, then converged.yml (reached only when the host had something to do)."""
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        "- hosts: localhost\n"
-        "  gather_facts: false\n"
-        "  tasks:\n"
-        "    - ansible.builtin.include_role:\n"
-        "        {name: preflight, tasks_from: unchanged, public: true}\n"
-        "    - ansible.builtin.include_role: {name: preflight, tasks_from: converged}\n"
+    playbook = role_playbook(
+        tmp_path / "play.yml", "preflight:unchanged:public", "preflight:converged"
     )
     variables = {
         "ansible_become": False,

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from test_preflight import run_local_playbook
+from test_preflight import role_playbook, run_local_playbook
 
 BIN = Path(sys.executable).parent
 REUSED = ": nothing it judges has changed since;"
@@ -25,15 +25,7 @@ def converge_doctor(tmp_path: Path, **extra: object) -> str:
     (venv / "lib" / "python3" / "site-packages").mkdir(parents=True, exist_ok=True)
     if not (venv / "bin" / "dlcheck").exists():
         (venv / "bin" / "dlcheck").symlink_to(BIN / "dlcheck")
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        "- hosts: localhost\n"
-        "  gather_facts: false\n"
-        "  tasks:\n"
-        "    - ansible.builtin.include_role:\n"
-        "        name: dlcheck\n"
-        "        tasks_from: doctor.yml\n"
-    )
+    playbook = role_playbook(tmp_path / "play.yml", "dlcheck:doctor.yml")
     variables = {
         "common_venv_path": str(venv),
         "dlcheck_state_dir": str(tmp_path / "state"),

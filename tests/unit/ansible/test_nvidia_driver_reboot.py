@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_preflight import _has_nvidia_gpu, flat, run_local_playbook, run_preflight
+from test_preflight import _has_nvidia_gpu, flat, role_playbook, run_local_playbook, run_preflight
 
 MESSAGE = "REBOOT PENDING on localhost: an earlier run changed the NVIDIA driver"
 GPU_FORCED = ("preflight_gpu_force=true", "preflight_check_disk=false")
@@ -59,16 +59,11 @@ def reboot_state(tmp_path: Path, loaded: str | None) -> bool:
     version_file = tmp_path / "module-version"
     if loaded is not None:
         version_file.write_text(loaded + "\n")
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        "- hosts: localhost\n"
-        "  gather_facts: false\n"
-        "  tasks:\n"
-        "    - ansible.builtin.include_role:\n"
-        "        name: nvidia_driver\n"
-        "        tasks_from: reboot-state.yml\n"
-        "    - ansible.builtin.debug:\n"
-        "        msg: 'PENDING={{ nvidia_driver_reboot_pending | bool | to_json }}'\n"
+    playbook = role_playbook(
+        tmp_path / "play.yml",
+        "nvidia_driver:reboot-state.yml",
+        then="    - ansible.builtin.debug:\n"
+        "        msg: 'PENDING={{ nvidia_driver_reboot_pending | bool | to_json }}'\n",
     )
     extra = {
         "__nvidia_driver_reboot_marker": str(marker),

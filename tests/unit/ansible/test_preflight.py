@@ -43,6 +43,18 @@ def run_local_playbook(playbook: str | Path, *args: str) -> subprocess.Completed
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 
+def role_playbook(path: Path, *includes: str, then: str = "") -> Path:
+    """Write a playbook for localhost that includes each "role:tasks_from" (":public" makes
+    the role's variables public), then the YAML tasks in `then`; return its path."""
+    tasks = ""
+    for include in includes:
+        role, tasks_from, *public = include.split(":")
+        tasks += f"    - ansible.builtin.include_role: {{name: {role}, tasks_from: {tasks_from}"
+        tasks += ", public: true}\n" if public else "}\n"
+    path.write_text("- hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks + then)
+    return path
+
+
 def run_preflight(*extra: str) -> tuple[int, str, dict[str, int]]:
     """Run the preflight play in --check mode; return (rc, output, recap counts)."""
     cmd = []
