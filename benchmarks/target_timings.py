@@ -78,8 +78,9 @@ def playbook_round(workroot: Path) -> dict:
         "pip": [
             ln
             for ln in (measure / "pip-freeze.txt").read_text().splitlines()
-            # dlcheck is this repository (a local wheel); pip, setuptools come with the venv.
-            if ln and not ln.startswith(("dlcheck", "pip=", "setuptools="))
+            # dlcheck is this repository (a local wheel); pip, setuptools come with the venv;
+            # uv is the playbook's installer, not something it installs for its users.
+            if ln and not ln.startswith(("dlcheck", "pip=", "setuptools=", "uv="))
         ],
     }
 

@@ -1,0 +1,131 @@
+"""common's pip.yml for real, with uv (the default installer), against a local pip index.
+
+The index is a stand-in for a lab mirror that wants a credential: a PEP 503 "simple" folder
+served over HTTP on loopback, holding uv's real wheel (downloaded once from the configured
+index) and a small wheel made here. Each run makes a real venv in tmp_path."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_preflight import role_playbook, run_local_playbook
+
+SECRET = "pr0be-s3cr3t"
+
+
+def _probe_wheel(folder: Path, version: str) -> None:
+    """A pure-Python wheel of the distribution dlstation-probe (module dlstation_probe)."""
+    name = f"dlstation_probe-{version}"
+    files = {
+        "dlstation_probe/__init__.py": f"VERSION = {version!r}\n",
+        f"{name}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: dlstation-probe\nVersion: {version}\n"
+        ),
+        f"{name}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: dlstation-tests\n"
+            "Root-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{name}.dist-info/RECORD,,")
+    with zipfile.ZipFile(folder / f"{name}-py3-none-any.whl", "w") as whl:
+        for path, text in files.items():
+            whl.writestr(path, text)
+        whl.writestr(f"{name}.dist-info/RECORD", "\n".join(record) + "\n")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL (with a credential) of a local index of uv and dlstation-probe 1.0 and 2.0."""
+    root = tmp_path_factory.mktemp("index")
+    simple = root / "simple"
+    for project in ("uv", "dlstation-probe"):
+        (simple / project).mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
+        + ["-d", str(simple / "uv"), "uv"],
+        check=True,
+    )
+    for version in ("1.0", "2.0"):
+        _probe_wheel(simple / "dlstation-probe", version)
+    for project in simple.iterdir():
+        links = "".join(f'<a href="{f.name}">{f.name}</a>\n' for f in sorted(project.glob("*.whl")))
+        (project / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://alice:{SECRET}@127.0.0.1:{server.server_address[1]}/simple"
+    server.shutdown()
+
+
+def install(tmp_path: Path, index: str, requirement: str, *args: str) -> tuple[int, str]:
+    playbook = role_playbook(tmp_path / "play.yml", "common:pip.yml")
+    variables = {
+        "common_pip_packages": [requirement],
+        "common_pip_what": "the probe",
+        "common_venv_path": str(tmp_path / "venv"),
+        "common_venv_python": "/usr/bin/python3",
+        "python_env_pip_index_url": index,
+    }
+    proc = run_local_playbook(
+        playbook, "-e", "ansible_become=false", "-e", json.dumps(variables), *args
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def probe_version(venv: Path) -> str:
+    script = "import dlstation_probe; print(dlstation_probe.VERSION)"
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_uv_installs_from_the_configured_index(
+    tmp_path: Path, index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pip puts uv into the venv: from the same index (python_env's pip.conf says so on a host).
+    monkeypatch.setenv("PIP_INDEX_URL", index)
+    venv = tmp_path / "venv"
+
+    rc, out = install(tmp_path, index, "dlstation-probe==1.0")
+    assert rc == 0, out[-3000:]
+    assert (venv / "bin" / "uv").exists()
+    # uv would make its lock file world-writable; the role made it first, without o+w.
+    assert (venv / ".lock").stat().st_mode & 0o002 == 0
+    assert probe_version(venv) == "1.0"
+    installer = next((venv / "lib").glob("python3*/site-packages/dlstation_probe-1.0.dist-info"))
+    assert (installer / "INSTALLER").read_text().strip() == "uv"
+    assert "changed: [localhost]" in out.split("Install into the venv: the probe", 1)[1]
+    assert SECRET not in out
+
+    # Met already: uv reports no change.
+    rc, out = install(tmp_path, index, "dlstation-probe==1.0")
+    assert rc == 0 and "changed=0" in out, out[-3000:]
+
+    # --check on a venv that has uv: uv's dry run reports the change and makes none.
+    had_uv = json.dumps({"common_pip_installed": [{"name": "uv", "version": "0"}]})
+    rc, out = install(tmp_path, index, "dlstation-probe==2.0", "--check", "-e", had_uv)
+    assert rc == 0 and "changed=1" in out, out[-3000:]
+    assert probe_version(venv) == "1.0"
+
+    # A requirement the index does not have: uv's own message, and the credential stays out.
+    rc, out = install(tmp_path, index, "dlstation-probe==3.0")
+    assert rc != 0
+    assert "dlstation-probe" in out and "3.0" in out
+    assert SECRET not in out
+    assert probe_version(venv) == "1.0"
