@@ -190,6 +190,9 @@ def main() -> None:
     for key in ("apt_deb_bytes", "pip_download_bytes"):
         pb, fl = med("playbook", key, "bytes"), med("floor", key, "bytes")
         print(f"{key:<18}{pb / 1e6:>9.1f}M{fl / 1e6:>9.1f}M")
+    # measure.sh counts what pip logged; uv (the playbook's installer) keeps no such log, so
+    # the playbook's figure is what pip downloaded there: uv itself.
+    print("  (pip_download_bytes: pip's downloads only; the playbook's uv logs none)")
 
     tasks = rounds[-1]["playbook"]["tasks"]
     if tasks:

@@ -62,7 +62,10 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     for version in ("1.0", "2.0"):
         _probe_wheel(simple / "dlstation-probe", version)
-    for project in simple.iterdir():
+    # A second index (as PyTorch's would be), with a version the first does not have.
+    (root / "extra" / "dlstation-probe").mkdir(parents=True)
+    _probe_wheel(root / "extra" / "dlstation-probe", "3.0")
+    for project in [*simple.iterdir(), root / "extra" / "dlstation-probe"]:
         links = "".join(f'<a href="{f.name}">{f.name}</a>\n' for f in sorted(project.glob("*.whl")))
         (project / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
@@ -73,7 +76,9 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.shutdown()
 
 
-def install(tmp_path: Path, index: str, requirement: str, *args: str) -> tuple[int, str]:
+def install(
+    tmp_path: Path, index: str, requirement: str, *args: str, **more: object
+) -> tuple[int, str]:
     playbook = role_playbook(tmp_path / "play.yml", "common:pip.yml")
     variables = {
         "common_pip_packages": [requirement],
@@ -81,6 +86,7 @@ def install(tmp_path: Path, index: str, requirement: str, *args: str) -> tuple[i
         "common_venv_path": str(tmp_path / "venv"),
         "common_venv_python": "/usr/bin/python3",
         "python_env_pip_index_url": index,
+        **more,
     }
     proc = run_local_playbook(
         playbook, "-e", "ansible_become=false", "-e", json.dumps(variables), *args
@@ -129,3 +135,28 @@ def test_uv_installs_from_the_configured_index(
     assert "dlstation-probe" in out and "3.0" in out
     assert SECRET not in out
     assert probe_version(venv) == "1.0"
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_an_extra_index_for_one_install_reaches_either_installer(
+    tmp_path: Path, index: str, monkeypatch: pytest.MonkeyPatch, installer: str
+) -> None:
+    """common_pip_extra_index_urls (frameworks passes PyTorch's index so) is searched too."""
+    # pip reads the index from its environment here (python_env's pip.conf on a host).
+    monkeypatch.setenv("PIP_INDEX_URL", index)
+    extra = index.rsplit("/simple", 1)[0] + "/extra"
+    rc, out = install(
+        tmp_path,
+        index,
+        "dlstation-probe==3.0",
+        common_pip_installer=installer,
+        common_pip_extra_index_urls=[extra],
+    )
+    assert rc == 0, out[-3000:]
+    assert probe_version(tmp_path / "venv") == "3.0"
+    record = next(
+        (tmp_path / "venv" / "lib").glob("python3*/site-packages/dlstation_probe-3.0.dist-info")
+    )
+    assert (record / "INSTALLER").read_text().strip() == installer
+    assert (tmp_path / "venv" / "bin" / "uv").exists() == (installer == "uv")
+    assert SECRET not in out
