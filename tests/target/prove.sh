@@ -55,10 +55,26 @@ timed() {
   return $rc
 }
 
+# After a failure the target goes, and with it the doctor's report, which says how each of its
+# child probes ended: keep it with the logs, and show the checks that did not pass.
+keep_doctor_report() {
+  local report=$work/rootfs/var/lib/dlstation/doctor.json
+  [ -f "$report" ] || return 0
+  cp "$report" "$work/logs/doctor.json" || return 0
+  echo "the doctor's report on the target: $work/logs/doctor.json; its checks that did not pass:"
+  python3 - "$work/logs/doctor.json" <<'EOF' || :
+import json, sys
+for check in json.load(open(sys.argv[1], encoding="utf-8")).get("checks", []):
+    if check.get("status") not in ("pass", "skip"):
+        print(json.dumps(check, indent=1, sort_keys=True)[:4000])
+EOF
+}
+
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
   say "teardown"
+  [ "$rc" = 0 ] || keep_doctor_report
   ! declare -F gpu_profile_down >/dev/null || gpu_profile_down
   # Also after a failed build: nothing may be left mounted or running either way.
   if ! bash "$here/target.sh" down "$work"; then
