@@ -1,8 +1,8 @@
 """common's pip.yml for real, with uv (the default installer), against a local pip index.
 
 The index is a stand-in for a lab mirror that wants a credential: a PEP 503 "simple" folder
-served over HTTP on loopback, holding uv's real wheel (downloaded once from the configured
-index) and a small wheel made here. Each run makes a real venv in tmp_path."""
+served over HTTP on loopback, holding uv's and pip's real wheels (downloaded once from the
+configured index) and a small wheel made here. Each run makes a real venv in tmp_path."""
 
 from __future__ import annotations
 
@@ -50,16 +50,17 @@ def _probe_wheel(folder: Path, version: str) -> None:
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL (with a credential) of a local index of uv and dlstation-probe 1.0 and 2.0."""
+    """The URL (with a credential) of a local index of uv, pip and dlstation-probe 1.0, 2.0."""
     root = tmp_path_factory.mktemp("index")
     simple = root / "simple"
-    for project in ("uv", "dlstation-probe"):
+    for project in ("uv", "pip", "dlstation-probe"):
         (simple / project).mkdir(parents=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
-        + ["-d", str(simple / "uv"), "uv"],
-        check=True,
-    )
+    for project in ("uv", "pip"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
+            + ["-d", str(simple / project), project],
+            check=True,
+        )
     for version in ("1.0", "2.0"):
         _probe_wheel(simple / "dlstation-probe", version)
     # A second index (as PyTorch's would be), with a version the first does not have.
@@ -111,6 +112,9 @@ def test_uv_installs_from_the_configured_index(
     rc, out = install(tmp_path, index, "dlstation-probe==1.0")
     assert rc == 0, out[-3000:]
     assert (venv / "bin" / "uv").exists()
+    # The venv was made without pip: uv put it in, from the index, for the venv's users.
+    pip_record = next((venv / "lib").glob("python3*/site-packages/pip-*.dist-info"))
+    assert (pip_record / "INSTALLER").read_text().strip() == "uv"
     # uv would make its lock file world-writable; the role made it first, without o+w.
     assert (venv / ".lock").stat().st_mode & 0o002 == 0
     assert probe_version(venv) == "1.0"
