@@ -1,0 +1,61 @@
+"""The jobs site.yml leaves running in the background end the play with a clear result.
+
+python_env's bytecode compile (collected by its tasks/wait.yml) and the system role's sync
+after the apt run (tasks/synced.yml) are Ansible async jobs. Each case starts a real job on
+this machine that ends as given, then runs the role's real wait tasks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_preflight import run_local_playbook
+
+
+def wait_for(tmp_path: Path, role: str, tasks_from: str, job: str, script: str) -> tuple[int, str]:
+    """Start `sh -c script` in the background as `job`, then the role's wait tasks."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.command:\n"
+        f"        argv: [sh, -c, {json.dumps(script)}]\n"
+        f"      async: 60\n      poll: 0\n      register: {job}\n"
+        f"    - ansible.builtin.include_role: {{name: {role}, tasks_from: {tasks_from}}}\n"
+    )
+    proc = run_local_playbook(
+        playbook, "-e", "ansible_become=false", "-e", "python_env_venv_path=/opt/the-venv"
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_compile_that_breaks_fails_naming_it_and_the_fix(tmp_path: Path) -> None:
+    rc, out = wait_for(
+        tmp_path,
+        "python_env",
+        "wait",
+        "python_env_compile_job",
+        "echo 'Traceback: MemoryError' >&2; exit 2",
+    )
+    assert rc != 0, out[-3000:]
+    assert "The venv's bytecode compile in the background exited 2" in out, out[-3000:]
+    assert "MemoryError" in out
+    assert "/opt/the-venv/bin/python -m compileall -q -j0 /opt/the-venv/lib" in out
+
+
+def test_a_file_that_does_not_compile_is_no_failure(tmp_path: Path) -> None:
+    # compileall exits 1 when a file does not compile (wheels ship sources for other
+    # Pythons); pip ignores that too.
+    rc, out = wait_for(
+        tmp_path, "python_env", "wait", "python_env_compile_job", "echo '*** Error' >&2; exit 1"
+    )
+    assert rc == 0, out[-3000:]
+    assert "ok=" in out and "failed=0" in out
+
+
+def test_a_sync_that_fails_fails_the_play_at_its_wait(tmp_path: Path) -> None:
+    rc, out = wait_for(
+        tmp_path, "system", "synced", "system_sync_job", "echo 'sync: I/O error' >&2; exit 5"
+    )
+    assert rc != 0, out[-3000:]
+    failed = out.split("Wait until the apt run's files are on disk", 1)[1]
+    assert "FAILED" in failed and "I/O error" in failed, out[-3000:]
