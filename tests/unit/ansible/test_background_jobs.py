@@ -7,9 +7,12 @@ this machine that ends as given, then runs the role's real wait tasks."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
-from test_preflight import run_local_playbook
+import yaml
+from test_preflight import REPO, run_local_playbook
 
 
 def wait_for(tmp_path: Path, role: str, tasks_from: str, job: str, script: str) -> tuple[int, str]:
@@ -57,5 +60,26 @@ def test_a_sync_that_fails_fails_the_play_at_its_wait(tmp_path: Path) -> None:
         tmp_path, "system", "synced", "system_sync_job", "echo 'sync: I/O error' >&2; exit 5"
     )
     assert rc != 0, out[-3000:]
-    failed = out.split("Wait until the apt run's files are on disk", 1)[1]
-    assert "FAILED" in failed and "I/O error" in failed, out[-3000:]
+    # The wait on the host ends with the job; collecting its result fails with its words.
+    waited, collected = out.split("Wait until the apt run's files are on disk", 1)[1].split(
+        "Collect the sync of the apt run's files", 1
+    )
+    assert "ok: [localhost]" in waited, out[-3000:]
+    assert "FAILED" in collected and "I/O error" in collected, out[-3000:]
+
+
+def test_the_wait_on_the_host_ends_when_the_job_has_written_its_result(tmp_path: Path) -> None:
+    """common_job_wait_argv against a status file as ansible-core's async_wrapper writes it."""
+    argv = yaml.safe_load((REPO / "roles/common/vars/main.yml").read_text())["common_job_wait_argv"]
+    status = tmp_path / "job"
+    status.write_text(json.dumps({"started": True, "finished": False, "ansible_job_id": "j1"}))
+    wait = subprocess.Popen([*argv, str(status)])
+    try:
+        time.sleep(1)
+        assert wait.poll() is None, "the wait ended while the job still ran"
+        # The wrapper replaces the file with the module's result (a rename).
+        (tmp_path / "job.tmp").write_text(json.dumps({"rc": 0, "stdout": '"started": true'}))
+        (tmp_path / "job.tmp").rename(status)
+        assert wait.wait(timeout=5) == 0
+    finally:
+        wait.kill()
