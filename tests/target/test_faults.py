@@ -161,7 +161,9 @@ def _install_progress(venv: str) -> tuple[list[str], int]:
 # uv (the default installer) links a cached wheel's files in well under a second: a poll over
 # SSH saw TensorFlow's reinstall already complete (a gate of 2026-12-01). pip writes file by
 # file, so these plays install with pip. The repair under test is the same for both: python_env
-# reads each record's RECORD and INSTALLER, whichever installer wrote them.
+# forgets each package record without an INSTALLER (venv_state.py), which both installers write
+# after the package's files. tests/unit/ansible/test_pip_install.py stops a real uv install
+# half-way and checks that repair against what uv left.
 WITH_PIP = ("-e", "python_env_installer=pip")
 
 

@@ -1,8 +1,9 @@
 # Run by the venv's python (`python -c`): what the venv holds, as `pip list --format=json`
 # would say (name, version), in a tenth of pip's start-up time; and the package records
-# of installs that pip did not finish. pip writes a record's INSTALLER after all the
-# package's files, so a record without one marks an install killed midway (Ctrl-C, OOM),
-# which pip would otherwise call installed.
+# of installs that pip or uv did not finish. Both write a record's INSTALLER after all the
+# package's files (uv: install_wheel in astral-sh/uv crates/uv-install-wheel/src/install.rs
+# links the files, then writes INSTALLER, then RECORD), so a record without one marks an
+# install killed midway (Ctrl-C, OOM), which either installer would otherwise call installed.
 import glob
 import json
 import os

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import http.server
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -24,11 +25,13 @@ from test_preflight import role_playbook, run_local_playbook
 SECRET = "pr0be-s3cr3t"
 
 
-def _probe_wheel(folder: Path, version: str) -> None:
-    """A pure-Python wheel of the distribution dlstation-probe (module dlstation_probe)."""
+def _probe_wheel(folder: Path, version: str, *modules: str) -> None:
+    """A pure-Python wheel of the distribution dlstation-probe (module dlstation_probe, and
+    the given submodules)."""
     name = f"dlstation_probe-{version}"
     files = {
         "dlstation_probe/__init__.py": f"VERSION = {version!r}\n",
+        **{f"dlstation_probe/{module}.py": "" for module in modules},
         f"{name}.dist-info/METADATA": (
             f"Metadata-Version: 2.1\nName: dlstation-probe\nVersion: {version}\n"
         ),
@@ -164,3 +167,55 @@ def test_an_extra_index_for_one_install_reaches_either_installer(
     assert (record / "INSTALLER").read_text().strip() == installer
     assert (tmp_path / "venv" / "bin" / "uv").exists() == (installer == "uv")
     assert SECRET not in out
+
+
+VENV_STATE = Path(__file__).parents[3] / "roles" / "python_env" / "files" / "venv_state.py"
+
+
+def test_an_install_that_uv_broke_off_midway_is_found_unfinished(
+    tmp_path: Path, index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python_env's venv_state.py, against the record a real uv leaves when an install stops
+    half-way: uv itself calls that package installed and would never mend it."""
+    monkeypatch.setenv("PIP_INDEX_URL", index)
+    venv = tmp_path / "venv"
+    rc, out = install(tmp_path, index, "dlstation-probe==1.0")
+    assert rc == 0, out[-3000:]
+    links = tmp_path / "links"
+    links.mkdir()
+    _probe_wheel(links, "4.0", "zz_last")
+    site = next((venv / "lib").glob("python3*/site-packages"))
+
+    def uv_install() -> subprocess.CompletedProcess[str]:
+        argv = [str(venv / "bin" / "uv"), "pip", "install", "--python", str(venv / "bin/python")]
+        argv += ["--no-index", "--find-links", str(links), "dlstation-probe==4.0"]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    def venv_state() -> dict[str, list]:
+        argv = [str(venv / "bin" / "python"), "-c", VENV_STATE.read_text()]
+        return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+
+    # A folder where the wheel has a file: uv stops half-way through putting its files in.
+    (site / "dlstation_probe" / "zz_last.py" / "blocked").mkdir(parents=True)
+    broken = uv_install()
+    assert broken.returncode != 0 and "zz_last.py" in broken.stderr, broken.stderr
+    (site / "dlstation_probe" / "zz_last.py" / "blocked").rmdir()
+    (site / "dlstation_probe" / "zz_last.py").rmdir()
+    record = site / "dlstation_probe-4.0.dist-info"
+    assert record.is_dir() and not (record / "INSTALLER").exists()
+    # The hazard: uv asked again finds 4.0 installed and leaves the missing file missing.
+    again = uv_install()
+    assert again.returncode == 0, again.stderr
+    assert not (site / "dlstation_probe" / "zz_last.py").exists()
+
+    state = venv_state()
+    assert state["unfinished"] == [str(record)]
+    assert "dlstation-probe" not in {d["name"] for d in state["installed"]}
+    # What python_env does with that list: the record goes, and uv installs the package again.
+    for path in state["unfinished"]:
+        shutil.rmtree(path)
+    mended = uv_install()
+    assert mended.returncode == 0, mended.stderr
+    assert (site / "dlstation_probe" / "zz_last.py").is_file()
+    assert (record / "INSTALLER").read_text().strip() == "uv"
+    assert venv_state()["unfinished"] == []
