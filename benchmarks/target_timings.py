@@ -6,7 +6,7 @@ DLSTATION_TARGET_RELEASE names (debian-12 by default; Ubuntu's need DLSTATION_UB
 - **playbook**: tests/target/prove.sh without the fault tests, timing: make the target,
   first converge, second converge (every role run: dlstation_converge_reuse=false), check
   mode, a plain re-run with nothing to do, testinfra; plus the bytes apt and pip downloaded
-  during the first converge;
+  during the first converge, and the bytes this machine received meanwhile (uv's too);
 - **floor**: the same apt and pip installs run directly over SSH on the other target: one
   `apt-get install` of every package the playbook left marked manual, one `pip install`
   of the venv's frozen distributions (dlcheck itself left out), with the same CA setup.
@@ -100,6 +100,12 @@ def _ssh(work: Path, command: str) -> None:
     subprocess.run(["bash", str(TARGET / "target.sh"), "ssh", str(work), remote], check=True)
 
 
+def _net_rx() -> int:
+    """Bytes this machine has received (tests/target/measure.sh net-rx)."""
+    cmd = ["bash", str(TARGET / "measure.sh"), "net-rx"]
+    return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
 def floor_round(workroot: Path, apt: list[str], pip: list[str], ca_bundle: str) -> dict:
     work = workroot / "floor"
     work.mkdir(parents=True)
@@ -117,6 +123,7 @@ def floor_round(workroot: Path, apt: list[str], pip: list[str], ca_bundle: str) 
         (work / "rootfs/usr/local/share/ca-certificates/dlstation-ca.crt").write_bytes(ca)
         # WORK/tmp is the target's /tmp.
         (work / "tmp" / "requirements.txt").write_text("\n".join(pip) + "\n")
+        rx0 = _net_rx()
         t0 = time.monotonic()
         _ssh(
             work,
@@ -135,9 +142,10 @@ def floor_round(workroot: Path, apt: list[str], pip: list[str], ca_bundle: str) 
         )
         times["pip"] = time.monotonic() - t0
         times["first_converge"] = times["apt"] + times["pip"]
+        rx = str(_net_rx() - rx0)
         measure = work / "measure"
         subprocess.run(
-            ["bash", str(TARGET / "measure.sh"), str(work), str(measure), "/opt/floor/venv"],
+            ["bash", str(TARGET / "measure.sh"), str(work), str(measure), "/opt/floor/venv", rx],
             check=True,
         )
         return {"times": times, "bytes": _bytes(measure / "bytes.env")}
@@ -187,12 +195,14 @@ def main() -> None:
     ratio = med("playbook", "first_converge") / med("floor", "first_converge")
     print(f"first converge / floor = {ratio:.2f} (goal <= 1.0)")
     print(f"re-run with nothing to do = {med('playbook', 'rerun'):.1f} s (goal < 10 s)")
-    for key in ("apt_deb_bytes", "pip_download_bytes"):
+    for key in ("apt_deb_bytes", "pip_download_bytes", "net_rx_bytes"):
         pb, fl = med("playbook", key, "bytes"), med("floor", key, "bytes")
         print(f"{key:<18}{pb / 1e6:>9.1f}M{fl / 1e6:>9.1f}M")
     # measure.sh counts what pip logged; uv (the playbook's installer) keeps no such log, so
-    # the playbook's figure is what pip downloaded there: uv itself.
+    # the playbook's figure is what pip downloaded there: uv itself. net_rx_bytes counts
+    # everything, protocol overhead and anything else this machine received meanwhile.
     print("  (pip_download_bytes: pip's downloads only; the playbook's uv logs none)")
+    print("  (net_rx_bytes: all this machine received during the first converge, uv's too)")
 
     tasks = rounds[-1]["playbook"]["tasks"]
     if tasks:

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # What a converge left on the target, for benchmarks/target_timings.py:
-#   measure.sh WORK OUT VENV
-# writes OUT/bytes.env (apt and pip download sizes), OUT/apt-manual.txt (apt packages
-# marked manual) and OUT/pip-freeze.txt (the venv's distributions).
+#   measure.sh WORK OUT VENV [RX_BYTES]
+# writes OUT/bytes.env (apt and pip download sizes, and RX_BYTES as net_rx_bytes),
+# OUT/apt-manual.txt (apt packages marked manual) and OUT/pip-freeze.txt (the venv's
+# distributions).
+#   measure.sh net-rx
+# prints the bytes this machine's network interfaces (loopback aside) have received: the
+# difference around a converge is everything it downloaded, uv's downloads included, which
+# log no sizes (the target shares this machine's network; its SSH is on loopback).
 #
 # apt: the .deb files in apt's archive cache (apt keeps them: the rootfs has no clean-up
 # hook), exact. pip: the sizes pip logged for each "Downloading" (to the log file that
@@ -21,6 +26,13 @@ if [ "${1:-}" = pip-log ]; then
   exit 0
 fi
 
+if [ "${1:-}" = net-rx ]; then
+  # /proc/net/dev: two header lines, then "  eth0: RXBYTES packets ..." (long names unpadded).
+  awk 'NR > 2 { sub(/^ +/, ""); split($0, f, /[: ]+/); if (f[1] != "lo") s += f[2] }
+       END { printf "%.0f\n", s }' /proc/net/dev
+  exit 0
+fi
+
 work=${1:?usage: measure.sh WORK OUT VENV}
 out=${2:?usage: measure.sh WORK OUT VENV}
 venv=${3:?usage: measure.sh WORK OUT VENV}
@@ -33,5 +45,6 @@ on_target "cat $pip_log 2>/dev/null || true" >"$out/pip.log"
 sed -nE 's/.*Downloading .*\(([0-9.]+) (bytes|kB|MB|GB)\)[[:space:]]*$/\1 \2/p' "$out/pip.log" |
   awk '{ m = ($2 == "GB") ? 1e9 : ($2 == "MB") ? 1e6 : ($2 == "kB") ? 1e3 : 1; s += $1 * m }
        END { printf "pip_download_bytes=%.0f\n", s }' >>"$out/bytes.env"
+[ -z "${4:-}" ] || echo "net_rx_bytes=$4" >>"$out/bytes.env"
 on_target 'apt-mark showmanual' >"$out/apt-manual.txt"
 on_target "$venv/bin/python -m pip freeze --all 2>/dev/null || true" >"$out/pip-freeze.txt"

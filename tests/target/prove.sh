@@ -154,7 +154,9 @@ playbook() {
 
 say "first converge"
 rc=0
+[ -z "${DLSTATION_PROVE_MEASURE:-}" ] || rx0=$(bash "$here/measure.sh" net-rx)
 timed first_converge playbook converge-1.log || rc=$?
+[ -z "${DLSTATION_PROVE_MEASURE:-}" ] || rx=$(($(bash "$here/measure.sh" net-rx) - rx0))
 # site.yml plans the roles' packages into one apt run and one pip run: each role's own
 # install step (roles/common's apt.yml and pip.yml) must then find nothing to do (a second apt
 # or pip start costs seconds).
@@ -172,7 +174,7 @@ python3 "$here/recap.py" "$work/logs/converge-1.log" \
 if [ -n "${DLSTATION_PROVE_MEASURE:-}" ]; then
   venv=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["python_env_venv_path"])' \
     roles/python_env/defaults/main.yml)
-  bash "$here/measure.sh" "$work" "$DLSTATION_PROVE_MEASURE" "$venv"
+  bash "$here/measure.sh" "$work" "$DLSTATION_PROVE_MEASURE" "$venv" "$rx"
 fi
 
 # The second converge and --check run every role (dlstation_converge_reuse=false): the roles
