@@ -1,8 +1,10 @@
 """The jobs site.yml leaves running in the background end the play with a clear result.
 
-python_env's bytecode compile (collected by its tasks/wait.yml) and the system role's sync
-after the apt run (tasks/synced.yml) are Ansible async jobs. Each case starts a real job on
-this machine that ends as given, then runs the role's real wait tasks."""
+The system role's apt run (collected by its tasks/wait.yml), python_env's bytecode compile
+(its tasks/wait.yml) and the sync after the apt run (system's tasks/synced.yml) are Ansible
+async jobs. Each case starts a real job on this machine that ends as given, then runs the
+role's real wait tasks. (The apt run's job here is a command: its result has the keys the
+apt module's has, msg, stderr and changed.)"""
 
 from __future__ import annotations
 
@@ -60,12 +62,37 @@ def test_a_sync_that_fails_fails_the_play_at_its_wait(tmp_path: Path) -> None:
         tmp_path, "system", "synced", "system_sync_job", "echo 'sync: I/O error' >&2; exit 5"
     )
     assert rc != 0, out[-3000:]
-    # The wait on the host ends with the job; collecting its result fails with its words.
-    waited, collected = out.split("Wait until the apt run's files are on disk", 1)[1].split(
-        "Collect the sync of the apt run's files", 1
+    # The wait on the host ends with the job and reads its result; the next task fails with
+    # the job's words.
+    waited, failed = out.split("Wait until the apt run's files are on disk", 1)[1].split(
+        "Fail when the sync of the apt run's files failed", 1
     )
     assert "ok: [localhost]" in waited, out[-3000:]
-    assert "FAILED" in collected and "I/O error" in collected, out[-3000:]
+    assert "FAILED" in failed and "exited 5: sync: I/O error" in failed, out[-3000:]
+
+
+def test_an_apt_run_that_fails_fails_the_play_with_apts_message(tmp_path: Path) -> None:
+    rc, out = wait_for(
+        tmp_path,
+        "system",
+        "wait",
+        "__system_apt_run",
+        "echo 'E: Unable to locate package no-such-package' >&2; exit 100",
+    )
+    assert rc != 0, out[-3000:]
+    failed = out.split("Fail with apt's own message when the apt run in the background failed")[1]
+    assert "The apt run in the background failed: non-zero return code" in failed, out[-3000:]
+    assert "E: Unable to locate package no-such-package" in failed
+    # Nothing after a failed run: neither its sync nor its packages counted as installed.
+    assert "Write the apt run's files to disk" not in failed
+
+
+def test_an_apt_run_that_installed_something_is_a_change_of_the_wait(tmp_path: Path) -> None:
+    rc, out = wait_for(tmp_path, "system", "wait", "__system_apt_run", "echo installed")
+    assert rc == 0, out[-3000:]
+    waited = out.split("Wait for the apt run in the background to finish", 1)[1]
+    assert waited.split("TASK [", 1)[0].count("changed: [localhost]") == 1, out[-3000:]
+    assert "Write the apt run's files to disk, in the background" in waited
 
 
 def test_the_wait_on_the_host_ends_when_the_job_has_written_its_result(tmp_path: Path) -> None:
@@ -73,13 +100,17 @@ def test_the_wait_on_the_host_ends_when_the_job_has_written_its_result(tmp_path:
     argv = yaml.safe_load((REPO / "roles/common/vars/main.yml").read_text())["common_job_wait_argv"]
     status = tmp_path / "job"
     status.write_text(json.dumps({"started": True, "finished": False, "ansible_job_id": "j1"}))
-    wait = subprocess.Popen([*argv, str(status)])
+    wait = subprocess.Popen([*argv, str(status)], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(1)
         assert wait.poll() is None, "the wait ended while the job still ran"
         # The wrapper replaces the file with the module's result (a rename).
-        (tmp_path / "job.tmp").write_text(json.dumps({"rc": 0, "stdout": '"started": true'}))
+        result = {"rc": 0, "stdout": '"started": true'}
+        (tmp_path / "job.tmp").write_text(json.dumps(result))
         (tmp_path / "job.tmp").rename(status)
-        assert wait.wait(timeout=5) == 0
+        out, _ = wait.communicate(timeout=5)
+        assert wait.returncode == 0
+        # What the wait tasks read the job's result from.
+        assert json.loads(out) == result
     finally:
         wait.kill()
