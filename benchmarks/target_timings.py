@@ -167,18 +167,28 @@ def main() -> None:
     args = ap.parse_args()
 
     rounds = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
     for i in range(args.rounds):
         root = Path(tempfile.mkdtemp(prefix="dlstation-bench.", dir="/tmp"))
         play_first = i % 2 == 0
         print(f"round {i + 1}/{args.rounds} ({'playbook' if play_first else 'floor'} first)")
-        if play_first:
-            playbook = playbook_round(root)
-            floor = floor_round(root, playbook["apt"], playbook["pip"], args.ca_bundle)
-        else:
-            # The floor needs the playbook's package lists: take the previous round's.
-            prev = rounds[-1]["playbook"]
-            floor = floor_round(root, prev["apt"], prev["pip"], args.ca_bundle)
-            playbook = playbook_round(root)
+        try:
+            if play_first:
+                playbook = playbook_round(root)
+                floor = floor_round(root, playbook["apt"], playbook["pip"], args.ca_bundle)
+            else:
+                # The floor needs the playbook's package lists: take the previous round's.
+                prev = rounds[-1]["playbook"]
+                floor = floor_round(root, prev["apt"], prev["pip"], args.ca_bundle)
+                playbook = playbook_round(root)
+        except SystemExit:
+            # A failed proof ends the bench; the rounds done so far are kept.
+            if rounds:
+                partial = args.out / f"target-timings-{stamp}-partial.json"
+                partial.write_text(json.dumps({"rounds": rounds}, indent=2))
+                print(f"rounds done before the failure: {partial}")
+            raise
         rounds.append({"playbook": playbook, "floor": floor})
 
     def med(side: str, key: str, sub: str = "times") -> float:
@@ -211,8 +221,7 @@ def main() -> None:
         for name, seconds in top:
             print(f"  {seconds:6.1f}  {name}")
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"target-timings-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out = args.out / f"target-timings-{stamp}.json"
     out.write_text(json.dumps({"rounds": rounds, "ratio": ratio}, indent=2))
     print(f"raw: {out}")
 
