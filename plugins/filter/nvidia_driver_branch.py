@@ -11,10 +11,16 @@ and these filters decide:
 - nvidia_driver_choice: all of the above -> the branch, the module flavour, the package name,
   the reasons, the warnings, or one error naming what to change.
 
+The choice is a table: driver_candidates gives one Candidate per packaged branch (its package,
+kernel modules, lifecycle status, and why it can or cannot serve), in auto's order of
+preference; the first acceptable row is the choice, and every message is rendered from the
+rows. The table needs no Ansible, so another caller can build it from the same facts.
+
 Errors are returned, not raised: the role's assert prints them as its one-line message.
 """
 
 import re
+from dataclasses import dataclass, replace
 
 # Ubuntu: nvidia-driver-<branch>[-server][-open] (restricted).
 _UBUNTU_NAME = re.compile(r"^nvidia-driver-(\d+)(-server)?(-open)?$")
@@ -275,259 +281,261 @@ def nvidia_driver_choice(
     result["devices"] = devices
     available = {int(b): v for b, v in packaged["branches"].items()}
     listed = ", ".join(str(b) for b in sorted(available)) or "none"
-    origin = "apt" if packaged["source"] == "apt" else "the role's frozen list (apt knows none yet)"
-    reason.append(f"packaged by {distribution}: {listed} (from {origin})")
+    reason.append(_packaged_reason(distribution, listed, packaged["source"]))
     if packaged["source"] != "apt":
-        result["warnings"].append(
-            "apt lists no NVIDIA driver package on this host yet; the choice rests on the "
-            "role's frozen list and is checked against apt again before the install"
-        )
+        result["warnings"].append(_FROZEN_LIST_WARNING)
 
+    # Each step below either narrows what may serve the host, or names what to change.
     requested_open = _open_switch(requested_open)
     if requested_open is None:
         return dict(result, error="nvidia_driver_open must be auto, true or false.")
     low, high, modules, gen_reasons, error = _generation_limits(generations, compat)
     if error:
         return dict(result, error=error)
-    reason.extend(
-        gen_reasons
-        or [
-            "GPU generation not given (nvidia_driver_gpu_generations): "
-            "no per-generation limit applied"
-        ]
+    reason.extend(gen_reasons or [_NO_GENERATION])
+    floor, floor_from, need_reasons, error = _cuda_floor(needs, compat)
+    reason.extend(need_reasons)
+    if error:
+        return dict(result, error=error)
+    flavours, error = _flavours(distribution, requested_open, modules)
+    if error:
+        return dict(result, error=error)
+    host = Host.read(
+        packaged,
+        available,
+        devices,
+        modules=modules,
+        flavours=flavours,
+        low=low,
+        high=high,
+        floor=floor,
+        floor_from=floor_from,
+        distribution=distribution,
+        server=server,
     )
-
-    floors = compat["cuda_driver_floor"]["by_cuda_major"]
-    floor, floor_from = 0, None
-    for need in needs:
-        major = need.get("cuda_major")
-        if major is None:
-            reason.append(f"{need['what']}: CUDA major not known to compat.json, not checked")
-            continue
-        if str(major) not in floors:
-            return dict(
-                result,
-                error=(
-                    f"{need['what']} needs CUDA {major}, whose driver floor compat.json does not "
-                    f"know (it knows {', '.join(floors)}). Choose a build for one of those."
-                ),
-            )
-        need_floor = _major(floors[str(major)])
-        reason.append(f"{need['what']}: CUDA {major}, driver >= {floors[str(major)]}")
-        if need_floor > floor:
-            floor, floor_from = need_floor, need
-
-    # Kernel module flavours (True: open) in order of preference: what the GPU generations
-    # allow, open first (NVIDIA's default for Turing and newer since 560), or what was asked for.
-    if distribution == "Debian":
-        if "proprietary" not in modules:
-            return dict(
-                result,
-                error=(
-                    "The GPU needs NVIDIA's open kernel modules, and Debian's nvidia-driver builds "
-                    "the proprietary ones. Use Ubuntu, or install the open modules by hand."
-                ),
-            )
-        flavours = [False]
-    elif requested_open == "auto":
-        flavours = [f for f in (True, False) if _FLAVOUR[f] in modules]
-    else:
-        if _FLAVOUR[requested_open] not in modules:
-            return dict(
-                result,
-                error=(
-                    f"nvidia_driver_open is {requested_open}, but the GPU needs "
-                    f"{' or '.join(sorted(modules))} kernel modules. Set nvidia_driver_open: auto."
-                ),
-            )
-        flavours = [requested_open]
-    aliases = {name: set(ids) for name, ids in (packaged.get("device_lists") or {}).items()}
-    lists_from = packaged.get("device_lists_from", "Modaliases")
-    listed_in = _LISTED_IN[lists_from]
-    # Without detected GPUs, or without any Modaliases to check them against, the first flavour
-    # stands; with both, a branch falls back to the next flavour whose package lists the GPUs.
-    candidates = flavours if devices and aliases else flavours[:1]
-
-    def suffix(want_open):
-        return "" if distribution == "Debian" else _SUFFIX[(bool(server), want_open)]
-
-    def package(branch, want_open):
-        if distribution == "Debian":
-            return "nvidia-driver"
-        return f"nvidia-driver-{branch}{suffix(want_open)}"
-
-    def unlisted(name):
-        """The detected GPUs `name`'s Modaliases leave out; None when it carries no Modaliases."""
-        return None if name not in aliases else [d for d in devices if d not in aliases[name]]
-
-    def flavour(branch):
-        """(open?, whether its package serves the GPUs, why the flavours before it do not)."""
-        why = []
-        for want_open in candidates:
-            name = package(branch, want_open)
-            if suffix(want_open) not in available.get(branch, ()):
-                why.append(f"no package {name}")
-                continue
-            missing = unlisted(name)
-            if not missing:
-                return want_open, True, why
-            why.append(f"{name} does not list {', '.join(missing)} in {listed_in}")
-        return candidates[0], False, why
-
-    def rejects(branch):
-        """Why `branch` cannot serve this host (hard limits), or an empty list."""
-        _open, served, why = flavour(branch)
-        why = [] if served else list(why)
-        if branch < low:
-            why.append(f"older than {low}, the first for the GPU")
-        if high is not None and branch > high:
-            why.append(f"newer than {high}, the last for the GPU")
-        if branch < floor:
-            why.append(f"older than {floor}, which {floor_from['what']} needs")
-        return why
-
-    def open_hint():
-        """ "Set nvidia_driver_open: auto ..." when the asked modules alone keep the GPUs out."""
-        if requested_open != "auto" and distribution != "Debian" and devices:
-            alternative = nvidia_driver_choice(
-                packaged,
-                compat,
-                requested=requested,
-                server=server,
-                generations=generations,
-                needs=needs,
-                today=today,
-                distribution=distribution,
-                devices=devices,
-            )
-            if not alternative["error"]:
-                return (
-                    f"Set nvidia_driver_open: auto (it would choose {alternative['package']}, "
-                    f"{'open' if alternative['open'] else 'proprietary'} kernel modules)."
-                )
-        return ""
-
-    def fix_hint():
-        """What to change when no branch serves the host."""
-        hint = open_hint()
-        if hint:
-            return hint
-        if devices and aliases:
-            serving = [b for b in available if flavour(b)[1]]
-            ids = ", ".join(devices)
-            if not serving:
-                modules_words = (
-                    f" with {_FLAVOUR[candidates[0]]} kernel modules"
-                    if len(flavours) == 1 and distribution != "Debian"
-                    else ""
-                )
-                return (
-                    f"No packaged driver{modules_words} lists {ids} in {listed_in}: use a "
-                    "release of the distro that packages a driver for this GPU."
-                )
-            if floor_from is not None and max(serving) < floor:
-                return (
-                    f"{floor_from['what']} needs a driver >= {floor}, and the newest packaged "
-                    f"branch listing {ids} ({lists_from}) is {max(serving)}: no packaged driver "
-                    f"runs both; {_OLDER_CUDA}."
-                )
-        return _fix_hint(floor_from, floor, high)
-
+    branches = None
     if requested != "auto":
         branch = int(requested) if str(requested).isdigit() else -1
         if branch not in available:
-            return dict(
-                result,
-                error=(
-                    f"nvidia_driver_branch is {requested}, which {distribution} does not package "
-                    f"here{_moved(requested, packaged)}. Choose one of {listed} (or auto)."
-                ),
-            )
-        why = rejects(branch)
-        if why:
-            hint = open_hint()
-            return dict(
-                result,
-                error=(
-                    f"nvidia_driver_branch {branch} cannot serve this host: {'; '.join(why)}. "
-                    f"Choose another of {listed}, or auto." + (f" {hint}" if hint else "")
-                ),
-            )
-        chosen, how = branch, "nvidia_driver_branch"
-    else:
-        fit = [b for b in sorted(available, reverse=True) if not rejects(b)]
-        if not fit:
-            details = "; ".join(f"{b}: {', '.join(rejects(b))}" for b in sorted(available))
-            return dict(
-                result,
-                error=(
-                    f"No packaged driver branch serves this host ({details or 'none packaged'}). "
-                    + fix_hint()
-                ),
-            )
-        good = [b for b in fit if _supported(b, compat, today)]
-        if good:
-            chosen = good[0]
-            how = (
-                "auto: the newest packaged production or long-term branch, not past its end of life"
-            )
-        else:
-            chosen = fit[0]
-            how = "auto: no packaged branch both fits and is supported; the newest that fits"
-    want_open, _served, passed_over = flavour(chosen)
-    chosen_package = package(chosen, want_open)
+            return dict(result, error=_not_packaged(requested, distribution, listed, packaged))
+        branches = [branch]
+
+    table = driver_candidates(host, compat, today, branches)
+    chosen = first_acceptable(table)
+    if chosen is None:
+        instead = _auto_instead(host, requested_open, compat, today, branches)
+        return dict(result, error=_refusal(requested, listed, host, table, instead))
     if distribution != "Debian" and requested_open == "auto":
-        listed_all = bool(devices) and unlisted(chosen_package) == []
-        reason.append(_modules_reason(want_open, modules, chosen_package, listed_all, passed_over))
-    ids = ", ".join(devices)
-    if not devices:
-        result["device_limit"] = "none: no NVIDIA GPU detected on the PCI bus"
-        reason.append("NVIDIA GPUs on the PCI bus: none detected, so no device limit applied")
-    elif packaged["source"] != "apt" or unlisted(chosen_package) is None:
-        why = (
-            "apt lists no driver package yet"
-            if packaged["source"] != "apt"
-            else _NO_LIST[lists_from].format(chosen_package)
-        )
-        result["device_limit"] = f"none: {why}"
-        reason.append(f"NVIDIA GPUs on the PCI bus: {ids}; no device limit applied: {why}")
-    else:
-        result["device_limit"] = _LIMIT_FROM[lists_from].format(chosen_package)
-        reason.append(
-            f"NVIDIA GPUs on the PCI bus: {ids}, each listed in {result['device_limit']} "
-            "(the packages' own lists of the GPUs they drive limit the choice)"
-        )
-    designation, eol, past = _branch_status(chosen, compat, today)
-    if past:
-        since = f"since {eol}" if eol else "NVIDIA no longer lists it"
-        result["warnings"].append(
-            f"branch {chosen} is past its end of life ({since}, compat.json's driver_branches); "
-            "the distro may still patch it. A newer release of the distro packages newer branches."
-        )
-    result.update(branch=str(chosen), open=want_open, package=chosen_package)
-    reason.append(f"chose {chosen} ({designation}{', end of life ' + eol if eol else ''}): {how}")
+        reason.append(_modules_reason(chosen, modules, bool(devices) and chosen.has_device_list))
+    result["device_limit"], device_reason = _device_limit(host, chosen)
+    reason.append(device_reason)
+    if chosen.past_end_of_life:
+        result["warnings"].append(_end_of_life_warning(chosen))
+    result.update(branch=str(chosen.branch), open=chosen.open, package=chosen.package)
+    reason.append(_chosen_reason(chosen, requested))
     return dict(result, error="")
 
 
-def _modules_reason(want_open, modules, chosen_package, listed_all, passed_over):
-    """Why auto took these kernel modules, for the reasons."""
-    if passed_over:
-        # Open was preferred, and its package is missing or leaves a detected GPU out.
-        return (
-            f"kernel modules: proprietary ({'; '.join(passed_over)}; {chosen_package} lists them)"
+# --- the table: one row per packaged branch ------------------------------------------------
+# Pure data and rules, no Ansible: another caller (the doctor) can build the same table.
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the rule weighs for one host: apt's packages, the GPUs, their limits, the modules."""
+
+    available: dict[int, list[str]]  # packaged branch -> Ubuntu suffixes ("", "-open", ...)
+    source: str  # "apt", or "fallback" (the role's frozen list)
+    device_lists: dict[str, set[str]]  # package -> the PCI ids it lists
+    lists_from: str  # where they were read: "Modaliases" or "nvidia-detect"
+    listed_in: str  # the same, as the messages name it
+    devices: list[str]  # the detected GPUs' PCI ids
+    modules: set[str]  # the kernel module flavours the GPU generations allow
+    flavours: list[bool]  # the flavours to try, in order (True: open)
+    low: int = 0  # the first branch the GPU generations allow
+    high: int | None = None  # the last one (None: no limit)
+    floor: int = 0  # the first branch the frameworks' CUDA allows
+    floor_from: dict | None = None  # the need ({"what", "cuda_major"}) that sets it
+    distribution: str = "Ubuntu"
+    server: bool = False
+
+    @classmethod
+    def read(cls, packaged, available, devices, **limits):
+        """A Host from nvidia_driver_packaged's answer; `available` is its branches as ints."""
+        lists_from = packaged.get("device_lists_from", "Modaliases")
+        return cls(
+            available=available,
+            source=packaged["source"],
+            device_lists={n: set(ids) for n, ids in (packaged.get("device_lists") or {}).items()},
+            lists_from=lists_from,
+            listed_in=_LISTED_IN[lists_from],
+            devices=devices,
+            **limits,
         )
-    if want_open and modules == {"open", "proprietary"}:
-        if listed_all:
-            return f"kernel modules: open (NVIDIA's default; {chosen_package} lists every GPU)"
-        return "kernel modules: open (NVIDIA's default; every GPU given allows it)"
-    return f"kernel modules: {_FLAVOUR[want_open]} (the GPU needs it)"
+
+    @property
+    def tried(self):
+        """The flavours tried per branch: without detected GPUs, or without any list to check
+        them against, the first flavour stands; with both, a branch falls back to the next."""
+        return self.flavours if self.devices and self.device_lists else self.flavours[:1]
+
+    def suffix(self, want_open):
+        return "" if self.distribution == "Debian" else _SUFFIX[(bool(self.server), want_open)]
+
+    def package(self, branch, want_open):
+        if self.distribution == "Debian":
+            return "nvidia-driver"
+        return f"nvidia-driver-{branch}{self.suffix(want_open)}"
+
+    def unlisted(self, name):
+        """The detected GPUs package `name` leaves out; None when it carries no list."""
+        if name not in self.device_lists:
+            return None
+        return [d for d in self.devices if d not in self.device_lists[name]]
 
 
-def _moved(requested, packaged):
-    """ ", where nvidia-driver-535 is a transitional package for nvidia-driver-580", or ""."""
-    name = f"nvidia-driver-{requested}"
-    target = packaged.get("transitional", {}).get(name)
-    return f" ({name} is only a transitional package for {target})" if target else ""
+@dataclass(frozen=True)
+class Candidate:
+    """One packaged branch in the flavour this host would get, and why it can or cannot serve."""
+
+    branch: int
+    package: str  # its package in the flavour taken (the first tried when none serves)
+    open: bool  # that flavour's kernel modules (True: open)
+    serves_gpus: bool  # a tried flavour is packaged, and its list leaves no detected GPU out
+    passed_over: tuple[str, ...]  # why the tried flavours before it cannot (all, when none can)
+    limits: tuple[str, ...]  # the GPU generations' and the frameworks' limits it breaks
+    has_device_list: bool  # its package lists the GPUs it drives
+    designation: str  # from compat.json's driver_branches, or why it is not there
+    end_of_life: str | None  # "YYYY-MM"
+    past_end_of_life: bool
+
+    @property
+    def rejected(self):
+        """Why this branch cannot serve the host; empty when it can."""
+        return (() if self.serves_gpus else self.passed_over) + self.limits
+
+    @property
+    def supported(self):
+        """Auto prefers it: a production or long-term branch, not past its end of life."""
+        return self.designation in AUTO_DESIGNATIONS and not self.past_end_of_life
+
+
+def driver_candidates(host, compat, today, branches=None):
+    """The table: a Candidate per packaged branch (or per one of `branches`), in the order auto
+    prefers them: the supported ones first, newest first within each."""
+    rows = [
+        _candidate(host, b, compat, today)
+        for b in (host.available if branches is None else branches)
+    ]
+    return sorted(rows, key=lambda row: (not row.supported, -row.branch))
+
+
+def first_acceptable(table):
+    """The choice: the first row nothing rejects, or None."""
+    return next((row for row in table if not row.rejected), None)
+
+
+def _candidate(host, branch, compat, today):
+    want_open, serves, passed_over = _take_flavour(host, branch)
+    designation, eol, past = _branch_status(branch, compat, today)
+    package = host.package(branch, want_open)
+    return Candidate(
+        branch=branch,
+        package=package,
+        open=want_open,
+        serves_gpus=serves,
+        passed_over=tuple(passed_over),
+        limits=tuple(_limit_reasons(host, branch)),
+        has_device_list=package in host.device_lists,
+        designation=designation,
+        end_of_life=eol,
+        past_end_of_life=past,
+    )
+
+
+def _take_flavour(host, branch):
+    """(open?, whether its package serves the GPUs, why the flavours before it do not)."""
+    why = []
+    for want_open in host.tried:
+        name = host.package(branch, want_open)
+        if host.suffix(want_open) not in host.available.get(branch, ()):
+            why.append(f"no package {name}")
+            continue
+        missing = host.unlisted(name)
+        if not missing:
+            return want_open, True, why
+        why.append(f"{name} does not list {', '.join(missing)} in {host.listed_in}")
+    return host.tried[0], False, why
+
+
+def _limit_reasons(host, branch):
+    """The GPU generations' and the frameworks' limits `branch` breaks."""
+    why = []
+    if branch < host.low:
+        why.append(f"older than {host.low}, the first for the GPU")
+    if host.high is not None and branch > host.high:
+        why.append(f"newer than {host.high}, the last for the GPU")
+    if branch < host.floor:
+        why.append(f"older than {host.floor}, which {host.floor_from['what']} needs")
+    return why
+
+
+def _auto_instead(host, requested_open, compat, today, branches):
+    """The row auto's kernel modules would take, where the asked ones alone may keep the GPUs
+    out (Ubuntu, GPUs detected); None when there is none or the question does not arise."""
+    if requested_open == "auto" or host.distribution == "Debian" or not host.devices:
+        return None
+    auto, _error = _flavours(host.distribution, "auto", host.modules)
+    return first_acceptable(
+        driver_candidates(replace(host, flavours=auto), compat, today, branches)
+    )
+
+
+# --- the steps before the table -----------------------------------------------------------
+
+
+def _cuda_floor(needs, compat):
+    """(floor branch, the need that sets it, reasons, error) for the frameworks' CUDA majors.
+
+    On an error the reasons stop at the need that caused it."""
+    floors = compat["cuda_driver_floor"]["by_cuda_major"]
+    floor, floor_from, reasons = 0, None, []
+    for need in needs:
+        major = need.get("cuda_major")
+        if major is None:
+            reasons.append(f"{need['what']}: CUDA major not known to compat.json, not checked")
+            continue
+        if str(major) not in floors:
+            error = (
+                f"{need['what']} needs CUDA {major}, whose driver floor compat.json does not "
+                f"know (it knows {', '.join(floors)}). Choose a build for one of those."
+            )
+            return floor, floor_from, reasons, error
+        need_floor = _major(floors[str(major)])
+        reasons.append(f"{need['what']}: CUDA {major}, driver >= {floors[str(major)]}")
+        if need_floor > floor:
+            floor, floor_from = need_floor, need
+    return floor, floor_from, reasons, None
+
+
+def _flavours(distribution, requested_open, modules):
+    """(kernel module flavours to try, in order, True: open; error): what the GPU generations
+    allow, open first (NVIDIA's default for Turing and newer since 560), or what was asked for."""
+    if distribution == "Debian":
+        if "proprietary" not in modules:
+            return [], (
+                "The GPU needs NVIDIA's open kernel modules, and Debian's nvidia-driver builds "
+                "the proprietary ones. Use Ubuntu, or install the open modules by hand."
+            )
+        return [False], None
+    if requested_open == "auto":
+        return [f for f in (True, False) if _FLAVOUR[f] in modules], None
+    if _FLAVOUR[requested_open] not in modules:
+        return [], (
+            f"nvidia_driver_open is {requested_open}, but the GPU needs "
+            f"{' or '.join(sorted(modules))} kernel modules. Set nvidia_driver_open: auto."
+        )
+    return [requested_open], None
 
 
 def _open_switch(value):
@@ -542,26 +550,160 @@ def _open_switch(value):
     return None
 
 
-def _supported(branch, compat, today):
-    designation, _eol, past = _branch_status(branch, compat, today)
-    return designation in AUTO_DESIGNATIONS and not past
+# --- the messages, rendered from the table -------------------------------------------------
+_FROZEN_LIST_WARNING = (
+    "apt lists no NVIDIA driver package on this host yet; the choice rests on the "
+    "role's frozen list and is checked against apt again before the install"
+)
+_NO_GENERATION = (
+    "GPU generation not given (nvidia_driver_gpu_generations): no per-generation limit applied"
+)
+# How the chosen branch was reached, per request.
+_AUTO_SUPPORTED = (
+    "auto: the newest packaged production or long-term branch, not past its end of life"
+)
+_AUTO_FITS = "auto: no packaged branch both fits and is supported; the newest that fits"
 
 
-def _fix_hint(floor_from, floor, high):
-    older = _OLDER_CUDA
-    if floor_from is not None and high is not None and floor > high:
+def _packaged_reason(distribution, listed, source):
+    origin = "apt" if source == "apt" else "the role's frozen list (apt knows none yet)"
+    return f"packaged by {distribution}: {listed} (from {origin})"
+
+
+def _not_packaged(requested, distribution, listed, packaged):
+    return (
+        f"nvidia_driver_branch is {requested}, which {distribution} does not package "
+        f"here{_moved(requested, packaged)}. Choose one of {listed} (or auto)."
+    )
+
+
+def _moved(requested, packaged):
+    """ ", where nvidia-driver-535 is a transitional package for nvidia-driver-580", or ""."""
+    name = f"nvidia-driver-{requested}"
+    target = packaged.get("transitional", {}).get(name)
+    return f" ({name} is only a transitional package for {target})" if target else ""
+
+
+def _refusal(requested, listed, host, table, instead):
+    """The error when no row is acceptable: each row's rejections, then what to change."""
+    hint = _open_hint(instead)
+    if requested != "auto":
+        row = table[0]
         return (
-            f"{floor_from['what']} needs a driver >= {floor}, and the GPU's last branch is "
-            f"{high}: no driver runs both; {older}."
+            f"nvidia_driver_branch {row.branch} cannot serve this host: {'; '.join(row.rejected)}. "
+            f"Choose another of {listed}, or auto." + (f" {hint}" if hint else "")
         )
-    if floor_from is not None:
+    rows = sorted(table, key=lambda row: row.branch)
+    details = "; ".join(f"{row.branch}: {', '.join(row.rejected)}" for row in rows)
+    return f"No packaged driver branch serves this host ({details or 'none packaged'}). " + (
+        hint or _fix_hint(host, table)
+    )
+
+
+def _open_hint(instead):
+    """ "Set nvidia_driver_open: auto ..." when auto's modules would serve; else ""."""
+    if instead is None:
+        return ""
+    return (
+        f"Set nvidia_driver_open: auto (it would choose {instead.package}, "
+        f"{_FLAVOUR[instead.open]} kernel modules)."
+    )
+
+
+def _fix_hint(host, table):
+    """What to change when no packaged branch serves the host."""
+    if host.devices and host.device_lists:
+        serving = [row.branch for row in table if row.serves_gpus]
+        ids = ", ".join(host.devices)
+        if not serving:
+            modules_words = (
+                f" with {_FLAVOUR[host.flavours[0]]} kernel modules"
+                if len(host.flavours) == 1 and host.distribution != "Debian"
+                else ""
+            )
+            return (
+                f"No packaged driver{modules_words} lists {ids} in {host.listed_in}: use a "
+                "release of the distro that packages a driver for this GPU."
+            )
+        if host.floor_from is not None and max(serving) < host.floor:
+            return (
+                f"{host.floor_from['what']} needs a driver >= {host.floor}, and the newest "
+                f"packaged branch listing {ids} ({host.lists_from}) is {max(serving)}: no "
+                f"packaged driver runs both; {_OLDER_CUDA}."
+            )
+    return _limits_hint(host)
+
+
+def _limits_hint(host):
+    """What to change when the GPU generations' or the frameworks' limits leave no branch."""
+    if host.floor_from is not None and host.high is not None and host.floor > host.high:
         return (
-            f"{floor_from['what']} needs a newer driver than the distro packages: {older}, "
-            "or move to a release that packages a newer branch."
+            f"{host.floor_from['what']} needs a driver >= {host.floor}, and the GPU's last branch "
+            f"is {host.high}: no driver runs both; {_OLDER_CUDA}."
         )
-    if high is not None:
-        return f"The GPU's last branch is {high}: use a distro release that still packages it."
+    if host.floor_from is not None:
+        return (
+            f"{host.floor_from['what']} needs a newer driver than the distro packages: "
+            f"{_OLDER_CUDA}, or move to a release that packages a newer branch."
+        )
+    if host.high is not None:
+        return f"The GPU's last branch is {host.high}: use a distro release that still packages it."
     return "Use a release of the distro that packages a branch for this GPU."
+
+
+def _modules_reason(chosen, modules, listed_all):
+    """Why auto took these kernel modules, for the reasons."""
+    if chosen.passed_over:
+        # Open was preferred, and its package is missing or leaves a detected GPU out.
+        return (
+            f"kernel modules: proprietary ({'; '.join(chosen.passed_over)}; {chosen.package} "
+            "lists them)"
+        )
+    if chosen.open and modules == {"open", "proprietary"}:
+        if listed_all:
+            return f"kernel modules: open (NVIDIA's default; {chosen.package} lists every GPU)"
+        return "kernel modules: open (NVIDIA's default; every GPU given allows it)"
+    return f"kernel modules: {_FLAVOUR[chosen.open]} (the GPU needs it)"
+
+
+def _device_limit(host, chosen):
+    """(device_limit, the reason that says it) for the chosen row."""
+    ids = ", ".join(host.devices)
+    if not host.devices:
+        return (
+            "none: no NVIDIA GPU detected on the PCI bus",
+            "NVIDIA GPUs on the PCI bus: none detected, so no device limit applied",
+        )
+    if host.source != "apt" or not chosen.has_device_list:
+        why = (
+            "apt lists no driver package yet"
+            if host.source != "apt"
+            else _NO_LIST[host.lists_from].format(chosen.package)
+        )
+        return f"none: {why}", f"NVIDIA GPUs on the PCI bus: {ids}; no device limit applied: {why}"
+    limit = _LIMIT_FROM[host.lists_from].format(chosen.package)
+    return limit, (
+        f"NVIDIA GPUs on the PCI bus: {ids}, each listed in {limit} "
+        "(the packages' own lists of the GPUs they drive limit the choice)"
+    )
+
+
+def _end_of_life_warning(chosen):
+    since = f"since {chosen.end_of_life}" if chosen.end_of_life else "NVIDIA no longer lists it"
+    return (
+        f"branch {chosen.branch} is past its end of life ({since}, compat.json's "
+        "driver_branches); the distro may still patch it. A newer release of the distro "
+        "packages newer branches."
+    )
+
+
+def _chosen_reason(chosen, requested):
+    if requested != "auto":
+        how = "nvidia_driver_branch"
+    else:
+        how = _AUTO_SUPPORTED if chosen.supported else _AUTO_FITS
+    eol = f", end of life {chosen.end_of_life}" if chosen.end_of_life else ""
+    return f"chose {chosen.branch} ({chosen.designation}{eol}): {how}"
 
 
 class FilterModule:
