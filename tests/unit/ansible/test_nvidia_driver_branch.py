@@ -499,6 +499,45 @@ def test_h200_gets_595_open() -> None:
     )
 
 
+def test_the_table_the_choice_is_read_from() -> None:
+    # A GTX 1080 on 24.04 with tensorflow's CUDA 12 (driver >= 525, compat.json's floor).
+    host = plugin.Host.read(
+        UBUNTU_24,
+        {int(b): v for b, v in UBUNTU_24["branches"].items()},
+        [GTX_1080],
+        modules={"open", "proprietary"},
+        flavours=[True, False],
+        floor=525,
+        floor_from=TF[0],
+    )
+    table = plugin.driver_candidates(host, COMPAT, TODAY)
+    unlisted = "nvidia-driver-{} does not list 0x1b80 in its Modaliases"
+    # Auto's order: the supported branches newest first, then the others.
+    assert [(r.branch, r.package, r.designation, r.supported, r.rejected) for r in table] == [
+        (
+            595,
+            "nvidia-driver-595-open",
+            "production",
+            True,
+            (unlisted.format("595-open"), unlisted.format("595")),
+        ),
+        (580, "nvidia-driver-580", "long term support", True, ()),
+        (
+            470,
+            "nvidia-driver-470",
+            "legacy (Kepler)",
+            False,
+            ("older than 525, which tensorflow 2.21.0 needs",),
+        ),
+    ]
+    # Why 580 takes the proprietary modules: the reason the choice gives.
+    assert table[1].passed_over == (unlisted.format("580-open"),)
+    chosen = plugin.first_acceptable(table)
+    assert chosen is table[1]
+    out = choose(UBUNTU_24, devices=[GTX_1080], needs=TF)
+    assert (out["branch"], out["package"], out["open"]) == ("580", chosen.package, chosen.open)
+
+
 def test_mixed_turing_and_pascal_meet_at_580_proprietary() -> None:
     out = choose(UBUNTU_24, devices=[T4, GTX_1080], needs=TF)
     assert (out["branch"], out["open"], out["package"]) == ("580", False, "nvidia-driver-580")
