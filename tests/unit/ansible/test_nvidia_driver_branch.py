@@ -456,14 +456,9 @@ def test_modaliases_parsing_keeps_nvidia_ids_in_any_case() -> None:
 @pytest.mark.parametrize(
     ("release", "devices", "package"),
     [
-        (UBUNTU_24, [H200], "nvidia-driver-595-open"),
-        (UBUNTU_24, [RTX_5090], "nvidia-driver-595-open"),
-        (UBUNTU_24, [B200], "nvidia-driver-595-open"),
-        (UBUNTU_24, [T4], "nvidia-driver-595-open"),
-        (UBUNTU_24, [A40], "nvidia-driver-595-open"),
-        (UBUNTU_24, [GTX_980], "nvidia-driver-580"),
-        (UBUNTU_24, [GTX_1080], "nvidia-driver-580"),
-        (UBUNTU_24, [V100], "nvidia-driver-580"),
+        # 24.04: Turing and newer get 595's open modules; Maxwell to Volta 580's proprietary.
+        *((UBUNTU_24, [gpu], "nvidia-driver-595-open") for gpu in (H200, RTX_5090, B200, T4, A40)),
+        *((UBUNTU_24, [gpu], "nvidia-driver-580") for gpu in (GTX_980, GTX_1080, V100)),
         (UBUNTU_22, [H200], "nvidia-driver-580-open"),
         (UBUNTU_22, [GTX_1080], "nvidia-driver-580"),
         (UBUNTU_26, [B200], "nvidia-driver-595-open"),
