@@ -81,7 +81,9 @@ def test_the_ground_layer_imports_no_feature(path):
     assert not bad, f"{path.name} reaches up into {sorted(bad)}"
 
 
-CHECKS = [p for p in sources("doctor/checks") if p.name != "__init__.py"]
+#: Not checks: the registry (the package), and the helpers every check builds its result with.
+NOT_CHECKS = ("__init__.py", "result.py")
+CHECKS = [p for p in sources("doctor/checks") if p.name not in NOT_CHECKS]
 
 
 @pytest.mark.parametrize("path", CHECKS, ids=lambda p: p.name)
@@ -150,28 +152,9 @@ def shortest_circle(graph: dict[str, set[str]], group: set[str]) -> list[str]:
     raise AssertionError(f"{sorted(group)} is not a circle")  # a component always is
 
 
-#: The one circle known and not cut yet: dlcheck/doctor/checks/__init__.py is both the
-#: registry (registry() imports every check, lazily) and the checks' shared helpers
-#: (make_result, gib, CheckSpec), which each check imports from it. Cutting it means moving
-#: those helpers to a module of their own; until then these edges (the package to its own
-#: check modules) are left out of the graph, and no other.
-KNOWN_CIRCLE = ("dlcheck.doctor.checks", "dlcheck.doctor.checks.")
-
-
-def without_known_circle(graph: dict[str, set[str]]) -> dict[str, set[str]]:
-    package, prefix = KNOWN_CIRCLE
-    return {
-        name: {n for n in deps if not (name == package and n.startswith(prefix))}
-        for name, deps in graph.items()
-    }
-
-
 def test_no_two_modules_import_each_other():
-    graph = import_graph(PACKAGE)
-    cycles = import_cycles(without_known_circle(graph))
+    cycles = import_cycles(import_graph(PACKAGE))
     assert not cycles, "import circles: " + "; ".join(" -> ".join(c) for c in cycles)
-    # The allowance must not outlive its circle: once it is cut, delete KNOWN_CIRCLE.
-    assert import_cycles(graph), f"{KNOWN_CIRCLE[0]} no longer closes a circle: drop KNOWN_CIRCLE"
 
 
 def test_the_cycle_test_sees_a_circle(tmp_path, monkeypatch):
