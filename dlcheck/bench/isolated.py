@@ -1,10 +1,14 @@
-"""A bench run in a fresh interpreter: the launcher, and the entry point it starts.
+"""A bench run in a fresh interpreter: the launcher, and the two ends of its wire format.
 
 Used when this process already has Keras on another backend, and for the CPU half of
---compare-cpu (the GPU must be hidden before the framework starts). The child reads a
-BenchConfig as JSON on stdin; its last stdout line is the result, or
-{"error", "hint", "exit_code"}. It runs through dlcheck.host.processes, so a hung
-framework is killed at the deadline with everything it started.
+--compare-cpu (the GPU must be hidden before the framework starts). The fresh interpreter
+runs ENTRY (dlcheck/bench/__main__.py), which reads a BenchConfig as JSON on stdin and
+prints `reply()` as its last stdout line: the result, or {"error", "hint", "exit_code"}.
+It runs through dlcheck.host.processes, so a hung framework is killed at the deadline
+with everything it started.
+
+The dependency goes one way: dlcheck.bench.runner imports this launcher; the entry point
+imports both. This module never imports the runner.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: a hung framework must not hang dlcheck forever
 TIMEOUT_S = 4 * 3600
+#: the module the fresh interpreter runs (`python -m dlcheck.bench`)
+ENTRY = "dlcheck.bench"
 
 
 def run_isolated(cfg: BenchConfig, extra_env: dict[str, str] | None = None) -> BenchResult:
@@ -31,7 +37,7 @@ def run_isolated(cfg: BenchConfig, extra_env: dict[str, str] | None = None) -> B
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     log.info("running the bench in a child process (%s)", extra_env or "same environment")
     done = processes.run(
-        [sys.executable, "-m", "dlcheck.bench.isolated"],
+        [sys.executable, "-m", ENTRY],
         TIMEOUT_S,
         env=env,
         input=json.dumps(asdict(cfg)),
@@ -55,19 +61,9 @@ def run_isolated(cfg: BenchConfig, extra_env: dict[str, str] | None = None) -> B
     return BenchResult.from_dict(doc)
 
 
-def main() -> int:
-    from dlcheck.bench.runner import run_bench
-
-    cfg = BenchConfig(**json.loads(sys.stdin.read()))
-    try:
-        result = run_bench(cfg)
-    except DlcheckError as exc:
-        doc = {"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
-        print(json.dumps(doc))
-        return 0
-    print(json.dumps(result.to_dict()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def reply(outcome: BenchResult | DlcheckError) -> str:
+    """The entry point's last stdout line: what run_isolated() reads back."""
+    if isinstance(outcome, DlcheckError):
+        doc = {"error": outcome.message, "hint": outcome.hint, "exit_code": outcome.exit_code}
+        return json.dumps(doc)
+    return json.dumps(outcome.to_dict())

@@ -45,9 +45,13 @@ _CHECK: Spec = {
     "facts": ((dict, type(None)), False),
     "duration_s": (_NUM, False),
 }
-_DOCTOR: Spec = {
+#: every document opens with these: validate() reads them first, to pick the spec
+_ENVELOPE: Spec = {
     "schema": (str, True),
     "schema_version": (int, True),
+}
+_DOCTOR: Spec = {
+    **_ENVELOPE,
     "dlcheck_version": (str, False),
     "created": (str, True),
     "host": ({"hostname": (str, True), "redacted": (bool, False)}, True),
@@ -57,8 +61,7 @@ _DOCTOR: Spec = {
     "checks": ([_CHECK], True),
 }
 _BENCH: Spec = {
-    "schema": (str, True),
-    "schema_version": (int, True),
+    **_ENVELOPE,
     "hostname": (str, True),
     "created": (str, True),
     "status": (str, False),
@@ -70,8 +73,7 @@ _BENCH: Spec = {
     "folds": ((dict, type(None)), False),
 }
 _STUB: Spec = {
-    "schema": (str, True),
-    "schema_version": (int, True),
+    **_ENVELOPE,
     "created": (str, True),
     "host": ({"hostname": (str, True)}, True),
     "status": (str, True),

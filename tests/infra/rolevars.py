@@ -1,6 +1,6 @@
 """What the roles promise to install, read from their defaults (never repeated here).
 
-The tables below name *variables*, not packages: the package lists themselves come from
+The table below names *variables*, not packages: the package lists themselves come from
 roles/<role>/defaults/main.yml, so a package added to a role is tested without touching
 this suite. A list variable that this module does not classify fails a test, so a new
 role's list cannot be forgotten.
@@ -18,21 +18,20 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 ROLES = REPO / "roles"
 
-#: role -> its variables that list apt packages.
-APT_LISTS: dict[str, list[str]] = {
-    "system": ["system_packages", "system_packages_extra"],
-    "python_env": ["python_env_apt_packages"],
-    "blas": ["blas_packages"],
-    "hdf5": ["hdf5_packages"],
-    "graphviz": ["graphviz_packages"],
-}
-#: role -> its variables that list (or name) pip packages installed into the venv.
-PIP_LISTS: dict[str, list[str]] = {
-    "python_env": ["python_env_packages", "python_env_packages_extra"],
-    "hdf5": ["hdf5_pip_packages"],
-    "graphviz": ["graphviz_pip_packages"],
-    "opencv": ["opencv_pip_package"],
-    "frameworks": ["frameworks_pip_packages_extra"],
+#: role -> each of its variables that list packages -> how those are installed: "apt", or
+#: "pip" into the venv (a pip variable may also name a single package).
+PACKAGE_LISTS: dict[str, dict[str, str]] = {
+    "system": {"system_packages": "apt", "system_packages_extra": "apt"},
+    "python_env": {
+        "python_env_apt_packages": "apt",
+        "python_env_packages": "pip",
+        "python_env_packages_extra": "pip",
+    },
+    "blas": {"blas_packages": "apt"},
+    "hdf5": {"hdf5_packages": "apt", "hdf5_pip_packages": "pip"},
+    "graphviz": {"graphviz_packages": "apt", "graphviz_pip_packages": "pip"},
+    "opencv": {"opencv_pip_package": "pip"},
+    "frameworks": {"frameworks_pip_packages_extra": "pip"},
 }
 #: Roles whose packages only a GPU host gets: their lists are tested by test_gpu.py.
 GPU_ROLES = {"nvidia_driver", "cuda_toolkit", "cudnn"}
@@ -61,10 +60,10 @@ def role_default(role: str, variable: str, fallback: Any = None) -> Any:
     return defaults(role).get(variable, fallback)
 
 
-def _items(table: dict[str, list[str]]) -> list[Item]:
+def _items(installer: str) -> list[Item]:
     items = []
-    for role, variables in table.items():
-        for variable in variables:
+    for role, variables in PACKAGE_LISTS.items():
+        for variable in (v for v, how in variables.items() if how == installer):
             value = defaults(role).get(variable)
             values = [value] if isinstance(value, str) else value or []
             for name in values:
@@ -75,16 +74,16 @@ def _items(table: dict[str, list[str]]) -> list[Item]:
 
 
 def apt_packages() -> list[Item]:
-    return _items(APT_LISTS)
+    return _items("apt")
 
 
 def pip_packages() -> list[Item]:
-    return _items(PIP_LISTS)
+    return _items("pip")
 
 
 def unclassified_package_variables() -> list[str]:
-    """Variables named like package lists that neither table knows about."""
-    known = {v for table in (APT_LISTS, PIP_LISTS) for vs in table.values() for v in vs}
+    """Variables named like package lists that PACKAGE_LISTS does not classify."""
+    known = {v for variables in PACKAGE_LISTS.values() for v in variables}
     found = []
     for path in sorted(ROLES.glob("*/defaults/main.yml")):
         role = path.parent.parent.name
@@ -97,11 +96,10 @@ def unclassified_package_variables() -> list[str]:
 
 
 def missing_variables() -> list[str]:
-    """Variables the tables name that the roles no longer define (renamed or removed)."""
+    """Variables PACKAGE_LISTS names that the roles no longer define (renamed or removed)."""
     return [
         f"{role}: {variable}"
-        for table in (APT_LISTS, PIP_LISTS)
-        for role, variables in table.items()
+        for role, variables in PACKAGE_LISTS.items()
         for variable in variables
         if variable not in defaults(role)
     ]

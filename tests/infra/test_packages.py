@@ -14,7 +14,7 @@ PIP = rolevars.pip_packages()
 
 def test_every_package_list_of_the_roles_is_covered() -> None:
     assert rolevars.unclassified_package_variables() == [], (
-        "classify these role variables in tests/infra/rolevars.py (APT_LISTS or PIP_LISTS)"
+        "classify these role variables in tests/infra/rolevars.py (PACKAGE_LISTS)"
     )
     assert rolevars.missing_variables() == [], "variables tests/infra/rolevars.py names"
 

@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import recap  # noqa: E402
@@ -62,19 +63,21 @@ def _env() -> dict[str, str]:
     return dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{bindir}:{os.environ['PATH']}")
 
 
+def _log_path(name: str) -> Path:
+    return Path(WORK, "logs", f"fault-{name}.log")
+
+
+def _playbook(log: IO[str], *args: str) -> dict[str, Any]:
+    """How site.yml starts on the target, all its output into `log`: the arguments of
+    subprocess.run() or subprocess.Popen(), which add their own (a timeout, a session)."""
+    return dict(args=_play_cmd(*args), cwd=REPO, env=_env(), stdout=log, stderr=subprocess.STDOUT)
+
+
 def play(name: str, *args: str) -> Run:
     """Run site.yml on the target, keeping the log under WORK/logs."""
-    path = Path(WORK, "logs", f"fault-{name}.log")
+    path = _log_path(name)
     with path.open("w") as log:
-        proc = subprocess.run(
-            _play_cmd(*args),
-            cwd=REPO,
-            env=_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=PLAY_TIMEOUT,
-            check=False,
-        )
+        proc = subprocess.run(**_playbook(log, *args), timeout=PLAY_TIMEOUT, check=False)
     return Run(proc.returncode, path.read_text(errors="replace"), path)
 
 
@@ -178,17 +181,10 @@ def test_play_killed_during_pip_install_recovers() -> None:
     _, complete = _install_progress(venv)
     on_target(f"{venv}/bin/python -m pip uninstall -y -q {dist}")
     _, leftover = _install_progress(venv)  # files pip uninstall does not own
-    path = Path(WORK, "logs", "fault-interrupted.log")
+    path = _log_path("interrupted")
     interrupted = False
     with path.open("w") as log:
-        proc = subprocess.Popen(
-            _play_cmd(*WITH_PIP),
-            cwd=REPO,
-            env=_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = subprocess.Popen(**_playbook(log, *WITH_PIP), start_new_session=True)
         try:
             # Wait until pip is writing TensorFlow's files, then pull the plug on both ends:
             # pip dies as in a crash, ansible-playbook as on Ctrl-C.

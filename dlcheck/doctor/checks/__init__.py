@@ -1,18 +1,17 @@
 """Checks judge probe data into a CheckResult: findings with hints, and facts.
 
-The registry below is the list `dlcheck doctor --list-checks` shows, in order.
+The registry below is the list `dlcheck doctor --list-checks` shows, in order. What the
+checks themselves share (make_result, gib) is in `result.py`, which imports no check, so
+that the checks never import this package back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from dlcheck.doctor.context import Context
-from dlcheck.doctor.model import CheckResult, Finding, Status, worst
-
-GIB = 1024**3
+from dlcheck.doctor.model import CheckResult
 
 
 @dataclass(frozen=True)
@@ -25,28 +24,8 @@ class CheckSpec:
     frameworks: bool = False  # dropped by --no-frameworks
 
 
-def make_result(
-    name: str,
-    title: str,
-    summary: str,
-    findings: list[Finding],
-    facts: dict[str, Any],
-    status: Status | None = None,
-) -> CheckResult:
-    """The check's status is its worst finding unless given; notes (SKIP) alone read OK."""
-    if status is None:
-        status = worst([Status.OK] + [f.status for f in findings])
-    return CheckResult(
-        name=name, title=title, status=status, summary=summary, findings=findings, facts=facts
-    )
-
-
-def gib(n: int | None) -> str:
-    return "?" if n is None else f"{n / GIB:.1f} GiB"
-
-
 def registry() -> dict[str, CheckSpec]:
-    # Imported here so that importing the package stays light and cycle-free.
+    # Imported here so that importing the package stays light.
     from dlcheck.doctor.checks import compat, cuda, frameworks, gpu, host, libraries, train
 
     specs = [

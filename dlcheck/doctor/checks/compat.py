@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlcheck.compat import major_minor, rules, tensorflow_build
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks.result import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.judging.driver import STATUS, gpus_of
 from dlcheck.doctor.model import CheckResult, Finding, Status

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from dlcheck.compat import major_minor
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks.result import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.probes import Unavailable, value

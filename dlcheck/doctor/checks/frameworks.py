@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlcheck.compat import rules
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks.result import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.judging import import_errors
 from dlcheck.doctor.judging.driver import gpus_of

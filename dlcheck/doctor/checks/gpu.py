@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks.result import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.judging import driver
 from dlcheck.doctor.model import CheckResult, Finding, Status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlcheck.doctor.checks import GIB, gib, make_result
+from dlcheck.doctor.checks.result import GIB, gib, make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 

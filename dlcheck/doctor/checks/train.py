@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlcheck.doctor.checks import make_result
+from dlcheck.doctor.checks.result import make_result
 from dlcheck.doctor.context import Context
 from dlcheck.doctor.model import CheckResult, Finding, Status
 from dlcheck.doctor.timeouts import TRAIN_S

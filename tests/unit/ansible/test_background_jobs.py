@@ -12,20 +12,35 @@ import json
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 from test_preflight import REPO, run_local_playbook
 
 
-def wait_for(tmp_path: Path, role: str, tasks_from: str, job: str, script: str) -> tuple[int, str]:
+class Job(NamedTuple):
+    """A job site.yml leaves in the background: the variable it is registered as, and the
+    role tasks that wait for it."""
+
+    register: str
+    role: str
+    tasks_from: str
+
+
+COMPILE = Job("python_env_compile_job", "python_env", "wait")
+SYNC = Job("system_sync_job", "system", "synced")
+APT_RUN = Job("__system_apt_run", "system", "wait")
+
+
+def wait_for(tmp_path: Path, job: Job, script: str) -> tuple[int, str]:
     """Start `sh -c script` in the background as `job`, then the role's wait tasks."""
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.command:\n"
         f"        argv: [sh, -c, {json.dumps(script)}]\n"
-        f"      async: 60\n      poll: 0\n      register: {job}\n"
-        f"    - ansible.builtin.include_role: {{name: {role}, tasks_from: {tasks_from}}}\n"
+        f"      async: 60\n      poll: 0\n      register: {job.register}\n"
+        f"    - ansible.builtin.include_role: {{name: {job.role}, tasks_from: {job.tasks_from}}}\n"
     )
     proc = run_local_playbook(
         playbook, "-e", "ansible_become=false", "-e", "python_env_venv_path=/opt/the-venv"
@@ -34,13 +49,7 @@ def wait_for(tmp_path: Path, role: str, tasks_from: str, job: str, script: str) 
 
 
 def test_a_compile_that_breaks_fails_naming_it_and_the_fix(tmp_path: Path) -> None:
-    rc, out = wait_for(
-        tmp_path,
-        "python_env",
-        "wait",
-        "python_env_compile_job",
-        "echo 'Traceback: MemoryError' >&2; exit 2",
-    )
+    rc, out = wait_for(tmp_path, COMPILE, "echo 'Traceback: MemoryError' >&2; exit 2")
     assert rc != 0, out[-3000:]
     assert "The venv's bytecode compile in the background exited 2" in out, out[-3000:]
     assert "MemoryError" in out
@@ -50,17 +59,13 @@ def test_a_compile_that_breaks_fails_naming_it_and_the_fix(tmp_path: Path) -> No
 def test_a_file_that_does_not_compile_is_no_failure(tmp_path: Path) -> None:
     # compileall exits 1 when a file does not compile (wheels ship sources for other
     # Pythons); pip ignores that too.
-    rc, out = wait_for(
-        tmp_path, "python_env", "wait", "python_env_compile_job", "echo '*** Error' >&2; exit 1"
-    )
+    rc, out = wait_for(tmp_path, COMPILE, "echo '*** Error' >&2; exit 1")
     assert rc == 0, out[-3000:]
     assert "ok=" in out and "failed=0" in out
 
 
 def test_a_sync_that_fails_fails_the_play_at_its_wait(tmp_path: Path) -> None:
-    rc, out = wait_for(
-        tmp_path, "system", "synced", "system_sync_job", "echo 'sync: I/O error' >&2; exit 5"
-    )
+    rc, out = wait_for(tmp_path, SYNC, "echo 'sync: I/O error' >&2; exit 5")
     assert rc != 0, out[-3000:]
     # The wait on the host ends with the job and reads its result; the next task fails with
     # the job's words.
@@ -73,11 +78,7 @@ def test_a_sync_that_fails_fails_the_play_at_its_wait(tmp_path: Path) -> None:
 
 def test_an_apt_run_that_fails_fails_the_play_with_apts_message(tmp_path: Path) -> None:
     rc, out = wait_for(
-        tmp_path,
-        "system",
-        "wait",
-        "__system_apt_run",
-        "echo 'E: Unable to locate package no-such-package' >&2; exit 100",
+        tmp_path, APT_RUN, "echo 'E: Unable to locate package no-such-package' >&2; exit 100"
     )
     assert rc != 0, out[-3000:]
     failed = out.split("Fail with apt's own message when the apt run in the background failed")[1]
@@ -88,7 +89,7 @@ def test_an_apt_run_that_fails_fails_the_play_with_apts_message(tmp_path: Path) 
 
 
 def test_an_apt_run_that_installed_something_is_a_change_of_the_wait(tmp_path: Path) -> None:
-    rc, out = wait_for(tmp_path, "system", "wait", "__system_apt_run", "echo installed")
+    rc, out = wait_for(tmp_path, APT_RUN, "echo installed")
     assert rc == 0, out[-3000:]
     waited = out.split("Wait for the apt run in the background to finish", 1)[1]
     assert waited.split("TASK [", 1)[0].count("changed: [localhost]") == 1, out[-3000:]

@@ -198,38 +198,32 @@ def test_a_string_option_refuses_a_boolean_and_null() -> None:
     ]
 
 
-def test_near_misses_name_the_option_meant_and_ignore_the_rest() -> None:
+# name set -> (what near_misses() names instead, retired): a misspelling names the option
+# meant; a retired option is named with its replacement, not as a misspelling.
+NEAR_MISSES = {
+    "preflight_gpu_forse": ("preflight_gpu_force", False),
+    "python_env_venv_pth": ("python_env_venv_path", False),
+    "dlstation_install_gpu_stak": ("dlstation_install_gpu_stack", False),
+    "system_apt_lock_timeout": ("common_apt_lock_timeout", True),
+    "system_packages_bundled": ("system_packages_extra", True),
+    "python_env_packages_bundled": ("python_env_packages_extra", True),
+}
+
+
+@pytest.mark.parametrize("retired", [False, True], ids=["misspelt", "retired"])
+def test_near_misses_name_the_option_meant_and_ignore_the_rest(retired: bool) -> None:
+    wrong = [name for name, (_, was) in NEAR_MISSES.items() if was is retired]
     names = [
-        "preflight_gpu_forse",
-        "python_env_venv_pth",
-        "dlstation_install_gpu_stak",
+        *wrong,
         "preflight_gpu_force",  # known
         "ansible_facts",  # no dlstation prefix
         "python_env_my_own_thing",  # prefixed, but close to nothing
     ]
     misses = variables.near_misses(names, OPTIONS, PREFIXES)
-    assert misses == [
-        {
-            "name": "dlstation_install_gpu_stak",
-            "match": "dlstation_install_gpu_stack",
-            "retired": False,
-        },
-        {"name": "preflight_gpu_forse", "match": "preflight_gpu_force", "retired": False},
-        {"name": "python_env_venv_pth", "match": "python_env_venv_path", "retired": False},
+    assert misses == [  # sorted by name
+        {"name": name, "match": NEAR_MISSES[name][0], "retired": retired} for name in sorted(wrong)
     ]
 
 
-def test_a_retired_option_is_named_with_its_replacement_not_as_a_misspelling() -> None:
-    names = ["system_apt_lock_timeout", "system_packages_bundled", "python_env_packages_bundled"]
-    misses = variables.near_misses(names, OPTIONS, PREFIXES)
-    assert misses == [
-        {
-            "name": "python_env_packages_bundled",
-            "match": "python_env_packages_extra",
-            "retired": True,
-        },
-        {"name": "system_apt_lock_timeout", "match": "common_apt_lock_timeout", "retired": True},
-        {"name": "system_packages_bundled", "match": "system_packages_extra", "retired": True},
-    ]
-    # Each replacement is an option a role has.
+def test_each_retired_option_is_replaced_by_an_option_a_role_has() -> None:
     assert set(variables.RETIRED.values()) <= set(OPTIONS)
