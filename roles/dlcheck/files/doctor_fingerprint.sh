@@ -15,9 +15,11 @@
 #   fails (dlcheck/doctor/checks/host.py), separated by spaces.
 #
 # The digest covers each input of the doctor that can change while the host runs:
-# - its arguments, and the day (UTC: a driver branch's end of life is judged against it);
+# - its arguments, and the host's day (a driver branch's end of life is judged against the
+#   doctor's date.today(), the local date);
 # - the environment it gets, as this command gets the same (PATH, the linker's variables,
-#   HOME, and the variables of CUDA, NVIDIA and the frameworks);
+#   HOME, and the variables of CUDA, NVIDIA and the frameworks; not the SSH session's or
+#   sudo's, which change with every task);
 # - dpkg's status and the linker cache (every apt run, every ldconfig), the CUDA toolkits
 #   under /usr/local, and Keras' configuration;
 # - the venv: its bin and pyvenv.cfg, the names in site-packages, and each package's record
@@ -36,10 +38,11 @@
 
 digest() { # VENV DOCTOR_ARGS DISK_LIMITS
   r=${DOCTOR_FINGERPRINT_ROOT:-}
-  {
-    printf '%s\n' "$2" "$(date -u +%Y-%m-%d)"
-    env | grep -E '^(PATH|LD_LIBRARY_PATH|LD_PRELOAD|HOME|(CUDA|CUDNN|NVIDIA|NCCL|TF|XLA|JAX|TORCH|PYTORCH|KERAS|PYTHON)[A-Z0-9_]*)=' \
-      | LC_ALL=C sort
+  digest=$({
+    # The host's day, as the doctor's date.today() sees it.
+    printf '%s\n' "$2" "$(date +%Y-%m-%d)"
+    # The shell lists its variables sorted (dash, and bash as sh).
+    export -p | grep -E '^export (PATH|LD_LIBRARY_PATH|LD_PRELOAD|HOME|(CUDA|CUDNN|NVIDIA|NCCL|TF|XLA|JAX|TORCH|PYTORCH|KERAS|PYTHON)[A-Z0-9_]*)='
     stat -c '%n %i %z' "$r/var/lib/dpkg/status" "$r/etc/ld.so.cache" "$r"/usr/local/cuda* \
       "${KERAS_HOME:-${HOME:-/}/.keras}/keras.json" "$1/bin" "$1/pyvenv.cfg" \
       "$1"/lib/python3*/site-packages/*.dist-info "$1"/lib/python3*/site-packages/*.egg-info \
@@ -47,7 +50,8 @@ digest() { # VENV DOCTOR_ARGS DISK_LIMITS
     ls -1 "$1"/lib/python3*/site-packages 2>/dev/null | grep -vx __pycache__
     cat "$r/proc/sys/kernel/random/boot_id" "$r/sys/module/nvidia/version" \
       "$r/proc/driver/nvidia/version" 2>/dev/null
-    cut -d' ' -f1 "$r/proc/modules" 2>/dev/null | LC_ALL=C sort
+    # Newest first, as the kernel lists them: the list changes only when one is (un)loaded.
+    cut -d' ' -f1 "$r/proc/modules" 2>/dev/null
     printf '%s\n' "$r"/dev/nvidia* "$r"/lib/modules/*/updates/dkms/nvidia*.ko* \
       "$r"/lib/modules/*/kernel/nvidia-*/nvidia.ko* "$r"/lib/modules/*/build/Makefile
     stat -c '%N' "$r"/sys/bus/pci/devices/*/driver 2>/dev/null
@@ -56,7 +60,8 @@ digest() { # VENV DOCTOR_ARGS DISK_LIMITS
       for (i = 1; i <= n; i++) if ($4 < limit[i] * 1073741824) below++
       print $NF, below
     }'
-  } | sha256sum | cut -d' ' -f1
+  } | sha256sum)
+  printf '%s\n' "${digest%% *}"
 }
 
 case "$1" in

@@ -127,6 +127,10 @@ def test_the_digest_is_stable_while_nothing_changes(host: Host) -> None:
         SUDO_COMMAND="/bin/sh -c echo BECOME-SUCCESS-abc",
         PWD="/tmp",
     )
+    # Nor the order in which the environment lists its variables.
+    assert host.digest(XLA_FLAGS="--x", CUDA_VISIBLE_DEVICES="0") == host.digest(
+        CUDA_VISIBLE_DEVICES="0", XLA_FLAGS="--x"
+    )
 
 
 def test_read_and_keep_round_trip(host: Host, tmp_path: Path) -> None:
@@ -252,6 +256,14 @@ def test_what_the_doctor_does_not_judge_leaves_the_digest(host: Host) -> None:
     (host.site / "numpy" / "__pycache__" / "__init__.cpython-312.pyc").write_bytes(b"")
     # A package's own files (the doctor imports them; the record says when they were installed).
     (host.site / "numpy" / "extra.py").write_text("")
+    assert host.digest() == before
+
+
+def test_an_empty_site_packages_stays_empty_when_bytecode_lands(host: Host) -> None:
+    shutil.rmtree(host.site)
+    host.site.mkdir()
+    before = host.digest()
+    (host.site / "__pycache__").mkdir()
     assert host.digest() == before
 
 
