@@ -1,9 +1,9 @@
 """A re-run with nothing to do ends after the preflight (issue 13's re-run under 10 s).
 
 The preflight role records each full converge (tasks/converged.yml) and compares the next run
-with it (tasks/unchanged.yml). These run its real shell script and its real tasks with
-ansible-playbook on this machine, watching temporary folders for the state, the venv and
-dlcheck's link.
+with it (tasks/unchanged.yml), both with files/converge_record.sh. These run that script as the
+role does (`sh -c "<its text>"`), and the role's real tasks with ansible-playbook on this
+machine, watching temporary folders for the state, the venv and dlcheck's link.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import yaml
 from test_preflight import REPO, role_playbook, run_local_playbook
 
 VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
-SCRIPT = VARS["__preflight_unchanged_sh"]
+# As the file lookup gives it to the tasks: its trailing newline stripped.
+SCRIPT = (REPO / "roles/preflight/files/converge_record.sh").read_text().rstrip()
 NOTHING = "Nothing changed since the converge of"
 RUN = "The roles run: "
 
@@ -29,7 +30,7 @@ def script(mode: str, stamp: Path, inputs: str, watched: list[Path], present=(),
     """One run of the record's script (present: the presence-only paths); its output line."""
     present = "\n".join(str(p) for p in present)
     max_age = str(kw.get("max_age", 10**9))
-    argv = ["sh", "-c", SCRIPT, "unchanged", mode, str(stamp), inputs, max_age]
+    argv = ["sh", "-c", SCRIPT, "converge_record", mode, str(stamp), inputs, max_age]
     proc = subprocess.run(
         [*argv, present, *map(str, watched)], capture_output=True, text=True, check=True
     )
@@ -84,6 +85,34 @@ def test_presence_only_paths_and_watched_paths_that_appear(tmp_path: Path) -> No
     script("record", stamp, "in", [state, later], present=[metrics])
     later.mkdir()
     assert "which watched paths exist" in script("check", stamp, "in", [state, later], [metrics])
+
+
+def test_the_record_holds_the_inputs_the_state_and_the_time(tmp_path: Path) -> None:
+    stamp = tmp_path / "state" / "converged"
+    assert script("record", stamp, "in", [tmp_path]) == ""
+    inputs, state, when = stamp.read_text().split()
+    assert (inputs, len(state)) == ("in", 64)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", when), when
+    # Dated back a little, so that a change right after it still counts (find -cnewer).
+    assert stamp.stat().st_mtime < stamp.stat().st_ctime
+    assert script("check", stamp, "in", [tmp_path]) == f"reuse {when}"
+    # A second record replaces the first.
+    script("record", stamp, "other", [tmp_path])
+    assert stamp.read_text().split()[0] == "other"
+
+
+def test_the_file_runs_alone_as_under_the_role(tmp_path: Path) -> None:
+    """`sh converge_record.sh ...` (a person's check on a host) says what the role's run says."""
+    stamp = tmp_path / "converged"
+    script("record", stamp, "in", [tmp_path])
+    argv = [str(stamp), "in", str(10**9), "", str(tmp_path)]
+    alone = subprocess.run(
+        ["sh", str(REPO / "roles/preflight/files/converge_record.sh"), "check", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert alone.stdout.strip() == script("check", stamp, "in", [tmp_path])
 
 
 def test_a_corrupt_record_is_no_record(tmp_path: Path) -> None:

@@ -77,3 +77,19 @@ def test_a_failed_or_corrupt_verdict_is_never_taken(tmp_path: Path) -> None:
     assert ran(converge_doctor(tmp_path))
     stamp_file.write_text("\x00garbage")
     assert ran(converge_doctor(tmp_path))
+
+
+def test_what_changes_while_the_doctor_runs_makes_the_next_run_judge_again(tmp_path: Path) -> None:
+    """The fingerprint kept with a verdict is the one taken before the doctor ran."""
+    site_packages = tmp_path / "venv" / "lib" / "python3" / "site-packages"
+    site_packages.mkdir(parents=True)
+    (tmp_path / "venv" / "bin").mkdir()
+    # A doctor beside which a package lands (say, a background install still writing).
+    doctor = tmp_path / "venv" / "bin" / "dlcheck"
+    doctor.write_text(
+        f'#!/bin/sh\nmkdir -p "{site_packages}/late"\nexec "{BIN / "dlcheck"}" "$@"\n'
+    )
+    doctor.chmod(0o755)
+    assert ran(converge_doctor(tmp_path))
+    assert ran(converge_doctor(tmp_path))
+    assert not ran(converge_doctor(tmp_path))
