@@ -36,6 +36,8 @@ RETIRED = {
     "python_env_packages_bundled": "python_env_packages_extra",
     # auto reads the branches apt packages; a newly published one needs no listing.
     "nvidia_driver_branches_extra": "nvidia_driver_branch",
+    # The state folder has one owner, the preflight role (issue 25).
+    "dlcheck_state_dir": "preflight_state_dir",
 }
 
 

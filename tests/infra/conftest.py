@@ -50,7 +50,7 @@ def venv(request: pytest.FixtureRequest, host) -> str:
     return (
         request.config.getoption("--venv")
         or _host_var(host, "python_env_venv_path")
-        or rolevars.role_default("python_env", "python_env_venv_path", "/opt/dlstation/venv")
+        or rolevars.role_default("python_env", "python_env_venv_path")
     )
 
 

@@ -1,6 +1,6 @@
 """A re-run with nothing to do ends after the preflight (issue 13's re-run under 10 s).
 
-The preflight role records each full converge (tasks/converged.yml) and compares the next run
+The converge role records each full converge (tasks/record.yml) and compares the next run
 with it (tasks/unchanged.yml), both with files/converge_record.sh. These run that script as the
 role does (`sh -c "<its text>"`), and the role's real tasks with ansible-playbook on this
 machine, watching temporary folders for the state, the venv and dlcheck's link.
@@ -19,9 +19,9 @@ import pytest
 import yaml
 from test_preflight import REPO, role_playbook, run_local_playbook
 
-VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
+VARS = yaml.safe_load((REPO / "roles/converge/vars/main.yml").read_text())
 # As the file lookup gives it to the tasks: its trailing newline stripped.
-SCRIPT = (REPO / "roles/preflight/files/converge_record.sh").read_text().rstrip()
+SCRIPT = (REPO / "roles/converge/files/converge_record.sh").read_text().rstrip()
 NOTHING = "Nothing changed since the converge of"
 RUN = "The roles run: "
 
@@ -107,7 +107,7 @@ def test_the_file_runs_alone_as_under_the_role(tmp_path: Path) -> None:
     script("record", stamp, "in", [tmp_path])
     argv = [str(stamp), "in", str(10**9), "", str(tmp_path)]
     alone = subprocess.run(
-        ["sh", str(REPO / "roles/preflight/files/converge_record.sh"), "check", *argv],
+        ["sh", str(REPO / "roles/converge/files/converge_record.sh"), "check", *argv],
         capture_output=True,
         text=True,
         check=True,
@@ -123,12 +123,10 @@ def test_a_corrupt_record_is_no_record(tmp_path: Path) -> None:
 
 def converge(tmp_path: Path, *args: str, **extra: object) -> str:
     """unchanged.yml, then converged.yml (reached only when the host had something to do)."""
-    playbook = role_playbook(
-        tmp_path / "play.yml", "preflight:unchanged:public", "preflight:converged"
-    )
+    playbook = role_playbook(tmp_path / "play.yml", "converge:unchanged:public", "converge:record")
     variables = {
         "ansible_become": False,
-        "dlcheck_state_dir": str(tmp_path / "state"),
+        "preflight_state_dir": str(tmp_path / "state"),
         "python_env_venv_path": str(tmp_path / "venv"),
         "dlcheck_bin_link": str(tmp_path / "bin" / "dlcheck"),
         "dlcheck_metrics_dir": str(tmp_path / "metrics"),
@@ -136,7 +134,7 @@ def converge(tmp_path: Path, *args: str, **extra: object) -> str:
         "system_apt_cache_valid_time": 10**9,
         # Only the temporary folders are watched: whatever else writes to this machine's /etc
         # meanwhile must not decide the test (the list itself has its own test below).
-        "__preflight_converged_watch": [str(tmp_path / f) for f in ("state", "venv", "bin")],
+        "__converge_converged_watch": [str(tmp_path / f) for f in ("state", "venv", "bin")],
         **extra,
     }
     for folder in ("state", "venv", "bin", "metrics"):
@@ -149,7 +147,7 @@ def converge(tmp_path: Path, *args: str, **extra: object) -> str:
 def test_the_roles_tasks_end_a_run_with_nothing_to_do(tmp_path: Path) -> None:
     first = converge(tmp_path)
     assert f"{RUN}no converge on record" in first
-    assert "TASK [preflight : Record this converge, for the next run]" in first
+    assert "TASK [converge : Record this converge, for the next run]" in first
     assert (tmp_path / "state" / "converged").exists()
 
     second = converge(tmp_path)
@@ -237,9 +235,12 @@ WRITERS = {
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jinja2 reading the roles' regexes
 def test_every_path_a_role_writes_is_watched() -> None:
     names = _role_variables()
-    names["__preflight_options"] = {}
-    watched = [_render(p, names) for p in VARS["__preflight_converged_watch"]]
-    watched += [_render(p, names) for p in VARS["__preflight_converged_present"]]
+    names["__converge_options"] = {}
+    # The venv as python_env publishes it, and as its callers pass it to common's pip.yml.
+    venv = {key: _render(str(value), names) for key, value in names["__python_env_venv"].items()}
+    names["python_env_venv"] = names["common_venv"] = venv
+    watched = [_render(p, names) for p in VARS["__converge_converged_watch"]]
+    watched += [_render(p, names) for p in VARS["__converge_converged_present"]]
     assert all(p.startswith("/") for p in watched), watched
     written: list[tuple[str, str]] = []
 

@@ -25,10 +25,14 @@ def converge_doctor(tmp_path: Path, **extra: object) -> str:
     (venv / "lib" / "python3" / "site-packages").mkdir(parents=True, exist_ok=True)
     if not (venv / "bin" / "dlcheck").exists():
         (venv / "bin" / "dlcheck").symlink_to(BIN / "dlcheck")
+    # A venv to python_env's preflight, which publishes it (dlcheck names python_env in its meta).
+    if not (venv / "pyvenv.cfg").exists():
+        (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
     playbook = role_playbook(tmp_path / "play.yml", "dlcheck:doctor.yml")
     variables = {
-        "common_venv_path": str(venv),
-        "dlcheck_state_dir": str(tmp_path / "state"),
+        "python_env_venv_path": str(venv),
+        "preflight_check_disk": False,
+        "preflight_state_dir": str(tmp_path / "state"),
         # This machine's doctor may warn (no GPU); only its failures matter here.
         "dlcheck_doctor_args": ["--no-frameworks"],
         **extra,

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from test_preflight import REPO
 
-from dlcheck.doctor.checks import GIB
 from dlcheck.doctor.checks.host import DISK_FAIL_BYTES, DISK_WARN_BYTES
+from dlcheck.doctor.checks.result import GIB
 
 FILE = REPO / "roles/dlcheck/files/doctor_fingerprint.sh"
 # As the file lookup gives it to the tasks: its trailing newline stripped.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import getpass
 import hashlib
 import http.server
 import json
@@ -81,15 +82,32 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def install(
-    tmp_path: Path, index: str, requirement: str, *args: str, **more: object
+    tmp_path: Path,
+    index: str,
+    requirement: str,
+    *args: str,
+    installer: str = "uv",
+    installed: list[dict] | None = None,
+    **more: object,
 ) -> tuple[int, str]:
     playbook = role_playbook(tmp_path / "play.yml", "common:pip.yml")
+    # The venv as python_env publishes it (python_env_venv); `installed` once it has listed it.
+    venv = {
+        "path": str(tmp_path / "venv"),
+        "owner": getpass.getuser(),
+        "python": "/usr/bin/python3",
+        "installer": installer,
+        "index_url": index,
+        "extra_index_urls": [],
+        "cert": "/etc/ssl/certs/ca-certificates.crt",
+        "timeout": 60,
+    }
+    if installed is not None:
+        venv["installed"] = installed
     variables = {
         "common_pip_packages": [requirement],
         "common_pip_what": "the probe",
-        "common_venv_path": str(tmp_path / "venv"),
-        "common_venv_python": "/usr/bin/python3",
-        "python_env_pip_index_url": index,
+        "common_venv": venv,
         **more,
     }
     proc = run_local_playbook(
@@ -131,8 +149,8 @@ def test_uv_installs_from_the_configured_index(
     assert rc == 0 and "changed=0" in out, out[-3000:]
 
     # --check on a venv that has uv: uv's dry run reports the change and makes none.
-    had_uv = json.dumps({"common_pip_installed": [{"name": "uv", "version": "0"}]})
-    rc, out = install(tmp_path, index, "dlstation-probe==2.0", "--check", "-e", had_uv)
+    had_uv = [{"name": "uv", "version": "0"}]
+    rc, out = install(tmp_path, index, "dlstation-probe==2.0", "--check", installed=had_uv)
     assert rc == 0 and "changed=1" in out, out[-3000:]
     assert probe_version(venv) == "1.0"
 
@@ -156,7 +174,7 @@ def test_an_extra_index_for_one_install_reaches_either_installer(
         tmp_path,
         index,
         "dlstation-probe==3.0",
-        common_pip_installer=installer,
+        installer=installer,
         common_pip_extra_index_urls=[extra],
     )
     assert rc == 0, out[-3000:]

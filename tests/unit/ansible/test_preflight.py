@@ -192,7 +192,7 @@ def test_a_rerun_needs_only_what_the_existing_venv_does_not_hold(tmp_path: Path)
 
 
 def test_free_disk_probe_counts_what_the_path_holds(tmp_path: Path) -> None:
-    probe = REPO / "roles" / "preflight" / "files" / "free_disk.py"
+    probe = REPO / "roles" / "python_env" / "files" / "free_disk.py"
     (tmp_path / "a").write_bytes(bytes(1024 * 1024))
 
     def run(path: Path, *need: str) -> dict:

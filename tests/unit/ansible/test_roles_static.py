@@ -61,7 +61,8 @@ def test_argument_specs_match_defaults(role: Path) -> None:
     spec = spec_of(role)
     # common's entry points (apt, pip, plan) share its defaults; another role's main entry
     # holds its options (preflight's `variables` entry checks the playbook's own switches).
-    options = options_of(spec) if role.name == "common" else spec["main"]["options"]
+    # The converge role's entry points are the playbook's own (its switches): it has no main.
+    options = options_of(spec) if role.name == "common" else spec.get("main", {}).get("options", {})
     # Every option a caller may leave out has its default in defaults/main.yml; the required
     # parameters of common's entry points have none.
     optional = {name for name, option in options.items() if not option.get("required")}
@@ -80,18 +81,6 @@ def test_argument_specs_match_defaults(role: Path) -> None:
             # shows its usual value.
             continue
         assert option.get("default") == value, f"{name}: spec and defaults/main.yml differ"
-
-
-def test_common_venv_fallbacks_are_python_envs_defaults() -> None:
-    """Where python_env is not in the play, common falls back to python_env's own defaults."""
-    python_env = defaults_of(REPO / "roles/python_env")
-    common = defaults_of(REPO / "roles/common")
-    for ours, theirs in [
-        ("common_venv_path", "python_env_venv_path"),
-        ("common_venv_owner", "python_env_owner"),
-        ("common_venv_python", "python_env_python"),
-    ]:
-        assert common[ours] == f"{{{{ {theirs} | default('{python_env[theirs]}') }}}}"
 
 
 def task_files(role: Path) -> list[Path]:
@@ -121,11 +110,13 @@ def test_only_roles_with_distro_vars_load_them() -> None:
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r.name != "common"], ids=lambda r: r.name)
-def test_meta_states_the_dependency_on_common(role: Path) -> None:
-    """Each role uses common (its steps, the lock timeout, the venv, the compat table)."""
+def test_readme_names_the_dependencies_of_meta(role: Path) -> None:
+    """The README's Dependencies names each role of meta/main.yml (test_contracts.py holds
+    meta/main.yml to what the role reads)."""
     meta = load(role / "meta/main.yml")
-    assert {"role": "common"} in (meta.get("dependencies") or [])
-    assert "common" in (role / "README.md").read_text().split("## Dependencies", 1)[1]
+    section = (role / "README.md").read_text().split("## Dependencies", 1)[1].split("\n## ", 1)[0]
+    for dependency in meta.get("dependencies") or []:
+        assert f"`{dependency['role']}`" in section, f"{dependency['role']} is not in the README"
 
 
 def test_no_apt_lock_timeout_fallbacks() -> None:

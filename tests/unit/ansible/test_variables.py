@@ -119,8 +119,12 @@ def test_bad_variable_fails_in_the_first_play(case: str) -> None:
     extra, needles, secret = BAD[case]
     rc, output, counts = run_preflight(json.dumps(extra))
     assert_fails_early(rc, output, counts, *needles)
-    # It failed before the preflight role's own checks (platform, GPU, disk), not after.
-    assert "TASK [preflight : Look for NVIDIA GPUs on the PCI bus]" not in output
+    if case.startswith("venv "):
+        # The venv's Python and accounts are python_env's to check, in its preflight.
+        assert "TASK [python_env : Look for the venv's Python, owner and group]" in output
+    else:
+        # It failed before the preflight role's own checks (platform, GPU), not after.
+        assert "TASK [preflight : Look for NVIDIA GPUs on the PCI bus]" not in output
     if secret:
         assert secret not in output
 
