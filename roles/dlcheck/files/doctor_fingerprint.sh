@@ -7,9 +7,12 @@
 #     prints the digest (sha256) of what the doctor's verdict rests on.
 #   sh doctor_fingerprint.sh read STAMP_FILE VENV DOCTOR_ARGS DISK_LIMITS
 #     prints the digest, then the stamp file's first line (an empty line when there is none).
-#   sh doctor_fingerprint.sh keep STAMP_FILE DIGEST VERDICT
-#     writes "DIGEST VERDICT" as the stamp file: the digest that `read` printed before the
-#     doctor ran, so that whatever changed while it ran makes the next run judge again.
+#   sh doctor_fingerprint.sh keep STAMP_FILE VENV DOCTOR_ARGS DISK_LIMITS VERDICT
+#     writes "<digest> VERDICT" as the stamp file, the digest taken now, right after the
+#     doctor ran: so that its own writes count as what it saw (Keras writes its keras.json on
+#     its first import; NVML may make the device nodes). In site.yml nothing else writes these
+#     inputs while it runs: the apt run is over (the doctor waits for it), and the venv's
+#     background compile writes only bytecode, which is no input.
 #   VENV is the venv the doctor runs from; DOCTOR_ARGS its arguments, as one string;
 #   DISK_LIMITS the free-space limits in GiB, below which the doctor's host check warns or
 #   fails (dlcheck/doctor/checks/host.py), separated by spaces.
@@ -67,6 +70,6 @@ digest() { # VENV DOCTOR_ARGS DISK_LIMITS
 case "$1" in
   digest) digest "$2" "$3" "$4" ;;
   read) digest "$3" "$4" "$5" && { head -n1 "$2" 2>/dev/null || echo; } ;;
-  keep) umask 022; printf '%s %s\n' "$3" "$4" >"$2.new" && mv -f "$2.new" "$2" ;;
+  keep) d=$(digest "$3" "$4" "$5") && umask 022 && printf '%s %s\n' "$d" "$6" >"$2.new" && mv -f "$2.new" "$2" ;;
   *) echo "usage: $0 digest|read|keep ... (see the file's header)" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from test_preflight import role_playbook, run_local_playbook
 
 BIN = Path(sys.executable).parent
@@ -83,17 +84,23 @@ def test_a_failed_or_corrupt_verdict_is_never_taken(tmp_path: Path) -> None:
     assert ran(converge_doctor(tmp_path))
 
 
-def test_what_changes_while_the_doctor_runs_makes_the_next_run_judge_again(tmp_path: Path) -> None:
-    """The fingerprint kept with a verdict is the one taken before the doctor ran."""
-    site_packages = tmp_path / "venv" / "lib" / "python3" / "site-packages"
-    site_packages.mkdir(parents=True)
-    (tmp_path / "venv" / "bin").mkdir()
-    # A doctor beside which a package lands (say, a background install still writing).
+def test_the_doctors_own_writes_do_not_make_the_next_run_judge_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint kept with a verdict is taken right after the doctor ran: what the doctor
+    itself writes (Keras writes its keras.json on its first import) is part of what it saw."""
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    keras_home = tmp_path / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    # A doctor that writes Keras's config on its first run, as an import of Keras does.
     doctor = tmp_path / "venv" / "bin" / "dlcheck"
     doctor.write_text(
-        f'#!/bin/sh\nmkdir -p "{site_packages}/late"\nexec "{BIN / "dlcheck"}" "$@"\n'
+        f'#!/bin/sh\n[ -e "{keras_home}/keras.json" ] || {{ mkdir -p "{keras_home}"; '
+        f'echo "{{}}" > "{keras_home}/keras.json"; }}\nexec "{BIN / "dlcheck"}" "$@"\n'
     )
     doctor.chmod(0o755)
     assert ran(converge_doctor(tmp_path))
-    assert ran(converge_doctor(tmp_path))
     assert not ran(converge_doctor(tmp_path))
+    # A later change to that config (a user's) does make it judge again.
+    (keras_home / "keras.json").write_text('{"backend": "jax"}\n')
+    assert ran(converge_doctor(tmp_path))

@@ -140,7 +140,7 @@ def test_read_and_keep_round_trip(host: Host, tmp_path: Path) -> None:
     # No verdict kept yet: the digest, then an empty line.
     assert host.run("read", str(stamp), venv, args, LIMITS) == f"{host.digest()}\n\n"
     verdict = "ok 2025-11-03T10:00:00Z dlcheck doctor: ok (host=ok, gpu=skip)"
-    assert host.run("keep", str(stamp), host.digest(), verdict) == ""
+    assert host.run("keep", str(stamp), venv, args, LIMITS, verdict) == ""
     assert stamp.read_text() == f"{host.digest()} {verdict}\n"
     assert stamp.stat().st_mode & 0o777 == 0o644
     assert not stamp.with_name(stamp.name + ".new").exists()
