@@ -1,7 +1,8 @@
 """The contracts between the roles: each role reads only what it declares.
 
 - A role reads another role's variables (its options, or the facts it publishes) only when its
-  meta/main.yml names that role: the walk from the inventory to any value goes one way.
+  meta/main.yml names that role, or a role that names it: the walk from the inventory to any
+  value goes one way.
 - common reads nothing but its own parameters: its callers pass what it needs.
 - A shared path is written once, by its owner; the others read the owner's name for it.
 - vars/ hold values, not programs: a program that runs on the host lives in a role's files/.
@@ -91,15 +92,27 @@ def declared(role: str) -> list[str]:
     return [d["role"] if isinstance(d, dict) else d for d in meta.get("dependencies") or []]
 
 
+def reachable(role: str) -> set[str]:
+    """The roles this one names, and the roles those name: each runs (its checks) before it.
+    meta/main.yml names only the nearest (python_env, not also system and preflight, which
+    python_env names): Ansible loads a role's whole tree for each role that names it, and the
+    site playbook's parse took 6.2 s instead of 2.8 s with every read named directly."""
+    found: set[str] = set()
+    for other in declared(role):
+        found |= {other} | reachable(other)
+    return found
+
+
 @pytest.mark.parametrize("role", [r for r in ROLES if r != TOP])
 def test_a_role_reads_only_the_roles_its_meta_names(role: str) -> None:
     undeclared = {
         other: sorted(names)
         for other, names in roles_read(role).items()
-        if other not in declared(role)
+        if other not in reachable(role)
     }
     assert not undeclared, (
-        f"{role} reads {undeclared} without naming those roles in roles/{role}/meta/main.yml"
+        f"{role} reads {undeclared} without naming those roles (or a role that names them) "
+        f"in roles/{role}/meta/main.yml"
     )
 
 
@@ -151,7 +164,7 @@ def test_site_checks_each_role_after_the_roles_it_reads() -> None:
     assert len(loops) == 1
     order = ["preflight", *loops[0]]
     for position, role in enumerate(order):
-        later = [d for d in declared(role) if d in order[position:]]
+        later = [d for d in reachable(role) if d in order[position:]]
         assert not later, f"site.yml checks {role} before {later}, which it reads"
 
 
