@@ -2,7 +2,7 @@
 # The record of the last whole converge, and the comparison of this host with it.
 #
 # Usage (POSIX sh; the role runs `sh -c "<this text>" converge_record MODE ...` with the text
-# read on the controller, tasks/unchanged.yml and tasks/converged.yml):
+# read on the controller, tasks/unchanged.yml and tasks/record.yml):
 #   sh converge_record.sh MODE STAMP INPUTS APT_MAX_AGE PRESENT WATCHED...
 #     MODE         check (read-only): prints "reuse <time of the last converge>" when the
 #                  inputs, the boot, the loaded kernel modules, the timers and which paths exist

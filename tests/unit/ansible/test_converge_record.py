@@ -122,7 +122,7 @@ def test_a_corrupt_record_is_no_record(tmp_path: Path) -> None:
 
 
 def converge(tmp_path: Path, *args: str, **extra: object) -> str:
-    """unchanged.yml, then converged.yml (reached only when the host had something to do)."""
+    """unchanged.yml, then record.yml (reached only when the host had something to do)."""
     playbook = role_playbook(tmp_path / "play.yml", "converge:unchanged:public", "converge:record")
     variables = {
         "ansible_become": False,
